@@ -1,0 +1,137 @@
+//! Builds and runs the HTTP server: middleware, the `/api/v1` scope, docs, and the fallback that
+//! answers unknown routes and wrong methods with problems.
+
+use std::net::TcpListener;
+
+use actix_cors::Cors;
+use actix_web::dev::Server;
+use actix_web::http::{header, Method};
+use actix_web::middleware::{from_fn, Condition, DefaultHeaders, ErrorHandlers};
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use anyhow::Context;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::error::{problem, problem_response, problemize};
+use crate::openapi::{self, RouteTable};
+use crate::state::AppState;
+use crate::{accounts, health, telemetry};
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Connects to the database (applying migrations), binds the address and prepares the server.
+    /// Binding port 0 picks a free port, which tests read back with [`Application::port`].
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let db = Db::connect(&config.database_url)?;
+        Self::build_with_db(config, db).await
+    }
+
+    pub async fn build_with_db(config: Config, db: Db) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(&config.bind_addr)
+            .with_context(|| format!("cannot listen on {}", config.bind_addr))?;
+        let port = listener.local_addr()?.port();
+        let workers = config.workers;
+        let cors_origins = config.cors_origins.clone();
+        let document = openapi::document();
+        let routes = web::Data::new(RouteTable::from_document(&document));
+        let state = web::Data::new(AppState::new(config, db));
+
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(routes.clone())
+                .wrap(ErrorHandlers::new().default_handler(problemize))
+                .wrap(
+                    DefaultHeaders::new()
+                        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                        .add((header::X_FRAME_OPTIONS, "DENY"))
+                        .add((header::REFERRER_POLICY, "no-referrer")),
+                )
+                .wrap(Condition::new(!cors_origins.is_empty(), cors(&cors_origins)))
+                .wrap(from_fn(telemetry::request_log))
+                .service(
+                    web::scope("/api/v1")
+                        // Responses carry personal data: no cache may keep them.
+                        .wrap(DefaultHeaders::new().add((header::CACHE_CONTROL, "no-store")))
+                        .configure(accounts::routes::routes),
+                )
+                .service(health::healthz)
+                .service(health::readyz)
+                .service(web::resource("/docs").get(|| async {
+                    HttpResponse::PermanentRedirect()
+                        .insert_header((header::LOCATION, "/docs/"))
+                        .finish()
+                }))
+                .service(
+                    SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", document.clone()),
+                )
+                .default_service(web::to(fallback))
+        })
+        .listen(listener)?;
+        let server = match workers {
+            Some(n) => server.workers(n),
+            None => server,
+        }
+        .shutdown_timeout(30)
+        .run();
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn cors(origins: &[String]) -> Cors {
+    origins.iter().fold(
+        Cors::default()
+            .allowed_methods([
+                Method::GET,
+                Method::POST,
+                Method::PUT,
+                Method::PATCH,
+                Method::DELETE,
+            ])
+            .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+            .expose_headers([
+                header::LOCATION,
+                header::RETRY_AFTER,
+                header::WWW_AUTHENTICATE,
+                telemetry::REQUEST_ID,
+            ])
+            .max_age(3600),
+        |cors, origin| cors.allowed_origin(origin),
+    )
+}
+
+/// No route took the request: 405 with `Allow` when the path exists for other methods, else 404.
+async fn fallback(req: HttpRequest, routes: web::Data<RouteTable>) -> HttpResponse {
+    use actix_web::http::StatusCode;
+    match routes.allowed_other_methods(req.method(), req.path()) {
+        Some(allowed) => {
+            let status = StatusCode::METHOD_NOT_ALLOWED;
+            let detail = format!("{} is not allowed here; use {}.", req.method(), allowed.join(", "));
+            let mut res = problem_response(status, &problem(status, "", detail, None));
+            if let Ok(v) = header::HeaderValue::from_str(&allowed.join(", ")) {
+                res.headers_mut().insert(header::ALLOW, v);
+            }
+            res
+        }
+        None => {
+            let status = StatusCode::NOT_FOUND;
+            problem_response(
+                status,
+                &problem(status, "", "No such resource.".into(), None),
+            )
+        }
+    }
+}

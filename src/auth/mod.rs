@@ -1,0 +1,10 @@
+//! Who is calling: password hashing, access and refresh tokens, the `AuthUser` extractor, and the
+//! role checks handlers call first.
+
+pub mod extractor;
+pub mod passwords;
+pub mod roles;
+pub mod tokens;
+
+pub use extractor::AuthUser;
+pub use roles::Role;

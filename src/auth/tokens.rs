@@ -1,0 +1,107 @@
+//! Access tokens (HS256 JWTs, short-lived) and refresh tokens (random, stored only as hashes).
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::Utc;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::config::JwtSecret;
+use crate::error::AppError;
+
+pub const ISSUER: &str = "intercede";
+pub const AUDIENCE: &str = "intercede-api";
+
+/// The claims of an access token.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    /// The member's id.
+    pub sub: String,
+    pub exp: i64,
+    pub iat: i64,
+    pub iss: String,
+    pub aud: String,
+    /// Unique per token, so two tokens issued in one second still differ.
+    pub jti: String,
+}
+
+pub struct TokenService {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    pub access_ttl_secs: i64,
+}
+
+impl TokenService {
+    pub fn new(secret: &JwtSecret, access_ttl_secs: i64) -> Self {
+        // The algorithm is pinned: a token claiming `none`, RS256 or any other is refused.
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[AUDIENCE]);
+        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+        validation.leeway = 5;
+        Self {
+            encoding: EncodingKey::from_secret(secret.bytes()),
+            decoding: DecodingKey::from_secret(secret.bytes()),
+            validation,
+            access_ttl_secs,
+        }
+    }
+
+    pub fn issue_access(&self, member_id: &str) -> Result<String, AppError> {
+        let now = Utc::now().timestamp();
+        let claims = Claims {
+            sub: member_id.to_string(),
+            iat: now,
+            exp: now + self.access_ttl_secs,
+            iss: ISSUER.into(),
+            aud: AUDIENCE.into(),
+            jti: uuid::Uuid::now_v7().to_string(),
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(AppError::internal)
+    }
+
+    /// Checks signature, algorithm, issuer, audience and expiry.
+    pub fn verify_access(&self, token: &str) -> Result<Claims, AppError> {
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|_| AppError::Unauthorized("The access token is invalid or expired.".into()))
+    }
+}
+
+/// A new refresh token: 256 random bits, base64url.
+pub fn new_refresh_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// What the database keeps of a refresh token: its SHA-256, so a leaked table grants nothing.
+pub fn refresh_token_hash(token: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_verify_only_with_their_key() {
+        let service = TokenService::new(&JwtSecret::new(vec![7u8; 32]), 900);
+        let token = service.issue_access("m1").unwrap();
+        assert_eq!(service.verify_access(&token).unwrap().sub, "m1");
+        let other = TokenService::new(&JwtSecret::new(vec![8u8; 32]), 900);
+        assert!(other.verify_access(&token).is_err());
+    }
+
+    #[test]
+    fn refresh_tokens_are_random_and_hashed() {
+        let a = new_refresh_token();
+        assert_ne!(a, new_refresh_token());
+        assert_eq!(refresh_token_hash(&a), refresh_token_hash(&a));
+        assert_ne!(refresh_token_hash(&a), a);
+    }
+}

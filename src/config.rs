@@ -1,0 +1,289 @@
+//! Configuration: read from the environment once at start-up, validated, then passed down.
+//!
+//! Every variable is listed in `.env.example`. A bad value stops start-up with a message that names
+//! the variable, rather than surfacing later as a confusing runtime failure.
+
+use std::fmt;
+
+use rand::RngCore;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppEnv {
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Registration {
+    /// Anyone may register an account.
+    Open,
+    /// Only leaders add members (by calling `POST /auth/register` with their own token).
+    Closed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The HS256 signing key. Its `Debug` never prints the key.
+#[derive(Clone)]
+pub struct JwtSecret {
+    bytes: Vec<u8>,
+    /// True when no `JWT_SECRET` was given and a random one was made for this process.
+    pub generated: bool,
+}
+
+impl JwtSecret {
+    pub const MIN_BYTES: usize = 32;
+
+    pub fn new(bytes: impl Into<Vec<u8>>) -> Self {
+        Self {
+            bytes: bytes.into(),
+            generated: false,
+        }
+    }
+
+    pub fn random() -> Self {
+        let mut bytes = vec![0u8; 64];
+        rand::rng().fill_bytes(&mut bytes);
+        Self {
+            bytes,
+            generated: true,
+        }
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+impl fmt::Debug for JwtSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "JwtSecret(<redacted>, generated: {})", self.generated)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub app_env: AppEnv,
+    pub database_url: String,
+    pub bind_addr: String,
+    pub jwt_secret: JwtSecret,
+    pub access_token_ttl_secs: i64,
+    pub refresh_token_ttl_secs: i64,
+    pub registration: Registration,
+    pub require_approval: bool,
+    pub cors_origins: Vec<String>,
+    pub login_attempts_per_minute: u32,
+    pub public_requests_per_hour: u32,
+    pub log_filter: String,
+    pub log_format: LogFormat,
+    /// HTTP worker threads; `None` lets actix use one per core.
+    pub workers: Option<usize>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+impl Config {
+    pub const DEFAULT_DATABASE_URL: &'static str = "sqlite://intercede.db";
+
+    /// Reads the process environment (after `.env`, which `main` loads when present).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds the configuration from any variable lookup, so the rules are testable without
+    /// touching the process environment.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let var = |name: &str| get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+
+        let app_env = match var("APP_ENV").as_deref() {
+            None | Some("development") | Some("dev") | Some("test") => AppEnv::Development,
+            Some("production") | Some("prod") => AppEnv::Production,
+            Some(other) => {
+                return Err(ConfigError(format!(
+                    "APP_ENV must be `development` or `production`, not `{other}`"
+                )))
+            }
+        };
+
+        let jwt_secret = match var("JWT_SECRET") {
+            Some(s) if s.len() >= JwtSecret::MIN_BYTES => JwtSecret::new(s.into_bytes()),
+            Some(s) => {
+                return Err(ConfigError(format!(
+                    "JWT_SECRET must be at least {} bytes (it has {})",
+                    JwtSecret::MIN_BYTES,
+                    s.len()
+                )))
+            }
+            None if app_env == AppEnv::Production => {
+                return Err(ConfigError(
+                    "JWT_SECRET is required when APP_ENV=production (at least 32 bytes)".into(),
+                ))
+            }
+            None => JwtSecret::random(),
+        };
+
+        let registration = match var("REGISTRATION").as_deref() {
+            None | Some("open") => Registration::Open,
+            Some("closed") => Registration::Closed,
+            Some(other) => {
+                return Err(ConfigError(format!(
+                    "REGISTRATION must be `open` or `closed`, not `{other}`"
+                )))
+            }
+        };
+
+        let log_format = match var("LOG_FORMAT").as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(ConfigError(format!(
+                    "LOG_FORMAT must be `text` or `json`, not `{other}`"
+                )))
+            }
+        };
+
+        Ok(Config {
+            app_env,
+            database_url: var("DATABASE_URL").unwrap_or_else(|| Self::DEFAULT_DATABASE_URL.into()),
+            bind_addr: var("BIND_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into()),
+            jwt_secret,
+            access_token_ttl_secs: number(&var, "ACCESS_TOKEN_TTL_SECS", 900, 1..=86_400)?,
+            refresh_token_ttl_secs: number(
+                &var,
+                "REFRESH_TOKEN_TTL_SECS",
+                2_592_000,
+                60..=31_622_400,
+            )?,
+            registration,
+            require_approval: boolean(&var, "REQUIRE_APPROVAL", false)?,
+            cors_origins: var("CORS_ORIGINS")
+                .map(|v| {
+                    v.split(',')
+                        .map(|o| o.trim().trim_end_matches('/').to_string())
+                        .filter(|o| !o.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            login_attempts_per_minute: number(&var, "LOGIN_ATTEMPTS_PER_MINUTE", 30, 1..=1_000_000)?
+                as u32,
+            public_requests_per_hour: number(&var, "PUBLIC_REQUESTS_PER_HOUR", 5, 1..=1_000_000)?
+                as u32,
+            log_filter: var("RUST_LOG").unwrap_or_else(|| "info".into()),
+            log_format,
+            workers: None,
+        })
+    }
+
+    /// A configuration for tests and tools: defaults, the given database, a fixed secret.
+    pub fn for_database(database_url: impl Into<String>) -> Self {
+        let mut config = Self::from_lookup(|_| None).expect("defaults are valid");
+        config.database_url = database_url.into();
+        config
+    }
+}
+
+fn number(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: i64,
+    range: std::ops::RangeInclusive<i64>,
+) -> Result<i64, ConfigError> {
+    match var(name) {
+        None => Ok(default),
+        Some(raw) => match raw.parse::<i64>() {
+            Ok(n) if range.contains(&n) => Ok(n),
+            _ => Err(ConfigError(format!(
+                "{name} must be a whole number from {} to {}, not `{raw}`",
+                range.start(),
+                range.end()
+            ))),
+        },
+    }
+}
+
+fn boolean(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: bool,
+) -> Result<bool, ConfigError> {
+    match var(name).map(|v| v.to_ascii_lowercase()).as_deref() {
+        None => Ok(default),
+        Some("true") | Some("1") | Some("yes") => Ok(true),
+        Some("false") | Some("0") | Some("no") => Ok(false),
+        Some(other) => Err(ConfigError(format!(
+            "{name} must be `true` or `false`, not `{other}`"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_need_no_configuration() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.database_url, "sqlite://intercede.db");
+        assert_eq!(c.bind_addr, "127.0.0.1:8080");
+        assert_eq!(c.access_token_ttl_secs, 900);
+        assert_eq!(c.refresh_token_ttl_secs, 2_592_000);
+        assert_eq!(c.registration, Registration::Open);
+        assert!(!c.require_approval);
+        assert_eq!(c.login_attempts_per_minute, 30);
+        assert_eq!(c.public_requests_per_hour, 5);
+        assert!(c.jwt_secret.generated);
+        assert!(c.jwt_secret.bytes().len() >= 32);
+    }
+
+    #[test]
+    fn production_refuses_to_start_without_a_long_secret() {
+        let err = config(&[("APP_ENV", "production")]).unwrap_err();
+        assert!(err.0.contains("JWT_SECRET"), "{err}");
+        let err = config(&[("APP_ENV", "production"), ("JWT_SECRET", "short")]).unwrap_err();
+        assert!(err.0.contains("at least 32 bytes"), "{err}");
+        let ok = config(&[("APP_ENV", "production"), ("JWT_SECRET", &"x".repeat(32))]).unwrap();
+        assert!(!ok.jwt_secret.generated);
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        for (name, value) in [
+            ("REGISTRATION", "maybe"),
+            ("REQUIRE_APPROVAL", "perhaps"),
+            ("ACCESS_TOKEN_TTL_SECS", "-5"),
+            ("LOGIN_ATTEMPTS_PER_MINUTE", "lots"),
+            ("LOG_FORMAT", "xml"),
+            ("APP_ENV", "staging"),
+        ] {
+            let err = config(&[(name, value)]).unwrap_err();
+            assert!(err.0.contains(name), "{name}: {err}");
+        }
+    }
+
+    #[test]
+    fn cors_origins_are_split_and_trimmed() {
+        let c = config(&[("CORS_ORIGINS", "https://a.example, https://b.example/ ,")]).unwrap();
+        assert_eq!(c.cors_origins, vec!["https://a.example", "https://b.example"]);
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_secret() {
+        let c = config(&[("JWT_SECRET", "super-secret-value-that-is-long-enough")]).unwrap();
+        assert!(!format!("{c:?}").contains("super-secret"));
+    }
+}

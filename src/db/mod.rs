@@ -1,0 +1,132 @@
+//! Database access: the connection enum, the pool, migrations, and the two ways handlers reach the
+//! database (`read` and `write`), both run off the actix workers because diesel blocks.
+
+mod connection;
+mod migrations;
+pub mod schema;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actix_web::web;
+use diesel::Connection;
+
+pub use connection::{Backend, ConnectionManager, DatabaseUrl, DbConnection};
+pub use migrations::run_migrations;
+
+use crate::error::AppError;
+
+pub type Pool = r2d2::Pool<ConnectionManager>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbSetupError {
+    #[error("{0}")]
+    Url(String),
+    #[error("cannot connect to {url}: {reason}")]
+    Connect { url: String, reason: String },
+    #[error("migrations failed on {url}: {reason}")]
+    Migrate { url: String, reason: String },
+}
+
+/// The shared handle to the database: a pool, and for SQLite the in-process writer lock.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool,
+    backend: Backend,
+    /// SQLite allows one writer at a time. Taking this lock before a write transaction queues
+    /// writers in the process instead of letting them fail with SQLITE_BUSY, and makes a
+    /// read-then-write transaction serializable. PostgreSQL uses row locks instead.
+    sqlite_writer: Option<Arc<Mutex<()>>>,
+}
+
+impl Db {
+    /// Connects, applies pending migrations and builds the pool. Fails fast with the real reason
+    /// when the database cannot be reached, instead of letting the pool retry for half a minute.
+    pub fn connect(database_url: &str) -> Result<Self, DbSetupError> {
+        let url = DatabaseUrl::parse(database_url).map_err(DbSetupError::Url)?;
+        let manager = ConnectionManager::new(url.clone());
+        let mut first = manager.establish().map_err(|e| DbSetupError::Connect {
+            url: url.redacted(),
+            reason: one_line(&e.to_string()),
+        })?;
+        run_migrations(&mut first).map_err(|e| DbSetupError::Migrate {
+            url: url.redacted(),
+            reason: one_line(&e.to_string()),
+        })?;
+        drop(first);
+
+        let backend = url.backend();
+        let max_size = match (&url, backend) {
+            (DatabaseUrl::Sqlite(path), _) if path == ":memory:" => 1,
+            (_, Backend::Sqlite) => 8,
+            (_, Backend::Postgres) => 16,
+        };
+        let pool = r2d2::Pool::builder()
+            .max_size(max_size)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(10))
+            .build_unchecked(manager);
+        Ok(Db {
+            pool,
+            backend,
+            sqlite_writer: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Runs `f` on a pooled connection in the blocking thread pool.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await?
+    }
+
+    /// Runs `f` inside one transaction, committed when it returns `Ok`, rolled back otherwise.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let writer = self.sqlite_writer.clone();
+        web::block(move || {
+            let mut conn = pool.get()?;
+            let _guard = writer
+                .as_ref()
+                .map(|lock| lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+            conn.transaction(|c| f(c))
+        })
+        .await?
+    }
+
+    /// Checks that the database answers (for `/readyz`).
+    pub async fn ping(&self) -> Result<(), AppError> {
+        self.read(|conn| {
+            diesel::connection::SimpleConnection::batch_execute(conn, "SELECT 1")
+                .map_err(AppError::from)
+        })
+        .await
+    }
+
+    /// A connection for command-line tools that run outside the actix runtime.
+    pub fn blocking_conn(
+        &self,
+    ) -> Result<r2d2::PooledConnection<ConnectionManager>, AppError> {
+        Ok(self.pool.get()?)
+    }
+}
+
+/// libpq's messages span lines; start-up errors must stay on one.
+fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
+}

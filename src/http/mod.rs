@@ -1,0 +1,11 @@
+//! The edge of the service: extractors that turn requests into typed input (or a problem), list
+//! pagination, and field validation shared by every feature.
+
+pub mod json;
+pub mod pagination;
+pub mod query;
+pub mod validate;
+
+pub use json::Json;
+pub use pagination::{Page, PageParams};
+pub use query::Query;

@@ -1,0 +1,28 @@
+//! intercede: a REST service for a church's intercession ministry.
+
+/// Registration, sign-in sessions, profiles and the members directory.
+pub mod accounts;
+/// Building and running the HTTP server.
+pub mod app;
+/// Passwords, tokens, the signed-in caller and role checks.
+pub mod auth;
+/// Configuration from the environment.
+pub mod config;
+/// Connections, pool, migrations and schema for SQLite and PostgreSQL.
+pub mod db;
+/// The service's one error type and its problem+json form.
+pub mod error;
+/// Liveness and readiness probes.
+pub mod health;
+/// Request extractors, pagination and validation.
+pub mod http;
+/// The generated OpenAPI document.
+pub mod openapi;
+/// Per-address and per-account rate limits.
+pub mod ratelimit;
+/// State shared by all handlers.
+pub mod state;
+/// Logging and request logs.
+pub mod telemetry;
+/// Timestamps as stored and as shown.
+pub mod time;

@@ -1,0 +1,110 @@
+//! The `intercede` command: serve (default), migrate, create-admin, openapi.
+
+use std::io::BufRead;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use intercede::app::Application;
+use intercede::config::Config;
+use intercede::db::{run_migrations, Db};
+use intercede::{accounts, openapi, telemetry};
+
+#[derive(Parser)]
+#[command(name = "intercede", version, about = "REST service for a church's intercession ministry")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (the default). Applies pending migrations first.
+    Serve,
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Create an admin account. The password is read from standard input (one line).
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(Command::Openapi) = cli.command {
+        print!("{}", openapi::document_json());
+        return ExitCode::SUCCESS;
+    }
+    let _ = dotenvy::dotenv();
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(e) => return fail(e),
+    };
+    telemetry::init(&config.log_filter, config.log_format);
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config),
+        Command::Migrate => migrate(&config),
+        Command::CreateAdmin { email, name } => create_admin(&config, &email, &name),
+        Command::Openapi => unreachable!("handled above"),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(e),
+    }
+}
+
+/// One line on stderr naming the problem; never a backtrace.
+fn fail(e: impl std::fmt::Display) -> ExitCode {
+    eprintln!("intercede: {e:#}");
+    ExitCode::FAILURE
+}
+
+fn serve(config: Config) -> anyhow::Result<()> {
+    if config.jwt_secret.generated {
+        tracing::warn!(
+            "JWT_SECRET is not set: using a random key, so sessions end when the process restarts"
+        );
+    }
+    actix_web::rt::System::new().block_on(async move {
+        let bind = config.bind_addr.clone();
+        let app = Application::build(config).await?;
+        tracing::info!(%bind, port = app.port(), "serving");
+        app.run_until_stopped().await?;
+        Ok(())
+    })
+}
+
+fn migrate(config: &Config) -> anyhow::Result<()> {
+    // Db::connect applies pending migrations; running them again reports that none are left.
+    let db = Db::connect(&config.database_url)?;
+    let mut conn = db.blocking_conn()?;
+    let applied = run_migrations(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("migrations are up to date ({applied} applied just now)");
+    Ok(())
+}
+
+fn create_admin(config: &Config, email: &str, name: &str) -> anyhow::Result<()> {
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let password = line.trim_end_matches(['\n', '\r']);
+    let db = Db::connect(&config.database_url)?;
+    let mut conn = db.blocking_conn()?;
+    match accounts::create_admin(&mut conn, email, name, password) {
+        Ok(row) => {
+            println!("created admin {} ({})", row.email, row.id);
+            Ok(())
+        }
+        Err(intercede::error::AppError::Validation(errors)) => {
+            let list: Vec<String> = errors
+                .iter()
+                .map(|e| format!("{} {}", e.field, e.message))
+                .collect();
+            anyhow::bail!("invalid admin: {}", list.join("; "))
+        }
+        Err(e) => anyhow::bail!("{e}"),
+    }
+}

@@ -1,0 +1,31 @@
+//! What every handler shares: configuration, the database, token keys and rate limits.
+
+use crate::auth::passwords;
+use crate::auth::tokens::TokenService;
+use crate::config::Config;
+use crate::db::Db;
+use crate::ratelimit::RateLimits;
+
+pub struct AppState {
+    pub config: Config,
+    pub db: Db,
+    pub tokens: TokenService,
+    pub limits: RateLimits,
+    /// See [`passwords::decoy_hash`].
+    pub decoy_hash: String,
+}
+
+impl AppState {
+    pub fn new(config: Config, db: Db) -> Self {
+        Self {
+            tokens: TokenService::new(&config.jwt_secret, config.access_token_ttl_secs),
+            limits: RateLimits::new(
+                config.login_attempts_per_minute,
+                config.public_requests_per_hour,
+            ),
+            decoy_hash: passwords::decoy_hash(),
+            db,
+            config,
+        }
+    }
+}

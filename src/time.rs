@@ -1,0 +1,27 @@
+//! Instants as the API shows them: UTC, RFC 3339 with `Z`, whole seconds; stored as naive UTC
+//! timestamps, the one timestamp type SQLite and PostgreSQL share through diesel.
+
+use chrono::{DateTime, NaiveDateTime, SecondsFormat, SubsecRound, Utc};
+use serde::Serializer;
+
+/// Now, truncated to microseconds so that what PostgreSQL stores equals what was computed.
+pub fn now() -> NaiveDateTime {
+    Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+pub fn to_utc(naive: NaiveDateTime) -> DateTime<Utc> {
+    naive.and_utc()
+}
+
+/// Serializes an instant as `2026-11-25T03:00:00Z`.
+pub fn rfc3339<S: Serializer>(value: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&value.to_rfc3339_opts(SecondsFormat::Secs, true))
+}
+
+/// Like [`rfc3339`], for optional instants.
+pub fn rfc3339_opt<S: Serializer>(value: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(v) => rfc3339(v, s),
+        None => s.serialize_none(),
+    }
+}
