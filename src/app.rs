@@ -52,7 +52,10 @@ impl Application {
                         .add((header::X_FRAME_OPTIONS, "DENY"))
                         .add((header::REFERRER_POLICY, "no-referrer")),
                 )
-                .wrap(Condition::new(!cors_origins.is_empty(), cors(&cors_origins)))
+                .wrap(Condition::new(
+                    !cors_origins.is_empty(),
+                    cors(&cors_origins),
+                ))
                 .wrap(from_fn(telemetry::request_log))
                 .service(
                     web::scope("/api/v1")
@@ -84,6 +87,11 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// A handle to stop the server (tests stop theirs when they end).
+    pub fn server_handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
@@ -119,7 +127,11 @@ async fn fallback(req: HttpRequest, routes: web::Data<RouteTable>) -> HttpRespon
     match routes.allowed_other_methods(req.method(), req.path()) {
         Some(allowed) => {
             let status = StatusCode::METHOD_NOT_ALLOWED;
-            let detail = format!("{} is not allowed here; use {}.", req.method(), allowed.join(", "));
+            let detail = format!(
+                "{} is not allowed here; use {}.",
+                req.method(),
+                allowed.join(", ")
+            );
             let mut res = problem_response(status, &problem(status, "", detail, None));
             if let Ok(v) = header::HeaderValue::from_str(&allowed.join(", ")) {
                 res.headers_mut().insert(header::ALLOW, v);

@@ -99,7 +99,11 @@ impl Config {
     /// Builds the configuration from any variable lookup, so the rules are testable without
     /// touching the process environment.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let var = |name: &str| get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let var = |name: &str| {
+            get(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
 
         let app_env = match var("APP_ENV").as_deref() {
             None | Some("development") | Some("dev") | Some("test") => AppEnv::Development,
@@ -278,7 +282,10 @@ mod tests {
     #[test]
     fn cors_origins_are_split_and_trimmed() {
         let c = config(&[("CORS_ORIGINS", "https://a.example, https://b.example/ ,")]).unwrap();
-        assert_eq!(c.cors_origins, vec!["https://a.example", "https://b.example"]);
+        assert_eq!(
+            c.cors_origins,
+            vec!["https://a.example", "https://b.example"]
+        );
     }
 
     #[test]

@@ -10,7 +10,11 @@ use intercede::db::{run_migrations, Db};
 use intercede::{accounts, openapi, telemetry};
 
 #[derive(Parser)]
-#[command(name = "intercede", version, about = "REST service for a church's intercession ministry")]
+#[command(
+    name = "intercede",
+    version,
+    about = "REST service for a church's intercession ministry"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,

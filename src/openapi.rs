@@ -42,7 +42,9 @@ pub fn document() -> OpenApiDoc {
 
 /// The document as pretty JSON with a trailing newline, as `intercede openapi` prints it.
 pub fn document_json() -> String {
-    let mut json = document().to_pretty_json().expect("the document serializes");
+    let mut json = document()
+        .to_pretty_json()
+        .expect("the document serializes");
     json.push('\n');
     json
 }
@@ -118,7 +120,10 @@ fn add_standard_errors(op: &mut Operation, has_path_params: bool) {
         ));
     }
     if has_body {
-        standard.push(("400", "The body is not JSON, or not sent as `application/json`"));
+        standard.push((
+            "400",
+            "The body is not JSON, or not sent as `application/json`",
+        ));
         standard.push(("413", "The body is over 64 KiB"));
         standard.push(("422", "Invalid fields; `errors` lists each one"));
     }

@@ -58,10 +58,7 @@ impl RateLimits {
         Self {
             login_per_address: Limiter::new(login_per_minute, Duration::from_secs(60)),
             // An account is attacked from many addresses: hold it to a third of one address's limit.
-            login_per_account: Limiter::new(
-                (login_per_minute / 3).max(1),
-                Duration::from_secs(60),
-            ),
+            login_per_account: Limiter::new((login_per_minute / 3).max(1), Duration::from_secs(60)),
             public_requests_per_address: Limiter::new(public_per_hour, Duration::from_secs(3600)),
         }
     }

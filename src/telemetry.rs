@@ -36,7 +36,8 @@ fn request_id(req: &ServiceRequest) -> String {
         .filter(|v| {
             !v.is_empty()
                 && v.len() <= 64
-                && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                && v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         })
         .map(str::to_string)
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string())
@@ -49,6 +50,7 @@ pub async fn request_log(
     let started = Instant::now();
     let id = request_id(&req);
     let method = req.method().to_string();
+    // Events logged while handling the request (errors, warnings) carry its id through this span.
     let span = tracing::info_span!("request", request_id = %id);
     let result = next.call(req).instrument(span.clone()).await;
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -60,7 +62,7 @@ pub async fn request_log(
                 .match_pattern()
                 .unwrap_or_else(|| "<unmatched>".into());
             let status = res.status().as_u16();
-            tracing::info!(%method, %route, status, latency_ms, "request");
+            tracing::info!(request_id = %id, %method, %route, status, latency_ms, "request");
             if let Ok(value) = HeaderValue::from_str(&id) {
                 res.headers_mut().insert(REQUEST_ID, value);
             }
@@ -68,7 +70,7 @@ pub async fn request_log(
         }
         Err(err) => {
             let status = err.as_response_error().status_code().as_u16();
-            tracing::info!(%method, route = "<error>", status, latency_ms, "request");
+            tracing::info!(request_id = %id, %method, route = "<error>", status, latency_ms, "request");
             Err(err)
         }
     }

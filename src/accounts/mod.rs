@@ -33,7 +33,9 @@ impl RegisterInput {
             DISPLAY_NAME_MAX,
         ));
         let timezone = match &self.timezone {
-            Some(tz) => v.take(validate::timezone("timezone", tz)).map(|tz| tz.name().to_string()),
+            Some(tz) => v
+                .take(validate::timezone("timezone", tz))
+                .map(|tz| tz.name().to_string()),
             None => Some("UTC".to_string()),
         };
         v.finish()?;

@@ -129,7 +129,10 @@ pub async fn login(
     state: web::Data<AppState>,
     Json(input): Json<LoginInput>,
 ) -> AppResult<HttpResponse> {
-    state.limits.login_per_address.check(&client_address(&req))?;
+    state
+        .limits
+        .login_per_address
+        .check(&client_address(&req))?;
     let email = input.email.trim().to_lowercase();
     state.limits.login_per_account.check(&email)?;
     let member = state
@@ -242,7 +245,10 @@ pub async fn update_me(
     });
     if let Some(Some(n)) = input.max_active_assignments {
         if !(0..=1000).contains(&n) {
-            v.add("max_active_assignments", "must be from 0 to 1000, or null for no limit");
+            v.add(
+                "max_active_assignments",
+                "must be from 0 to 1000, or null for no limit",
+            );
         }
     }
     v.finish()?;
@@ -409,8 +415,8 @@ pub async fn update_member(
         .write(move |conn| {
             let target = store::find(conn, &id)?.ok_or(AppError::NotFound)?;
             let is_active_admin = target.active && target.role == Role::Admin.as_str();
-            let stays_admin = input.role.map_or(true, |r| r == Role::Admin)
-                && input.active.unwrap_or(true);
+            let stays_admin =
+                input.role.map_or(true, |r| r == Role::Admin) && input.active.unwrap_or(true);
             if is_active_admin && !stays_admin {
                 let admins = store::lock_active_admins(conn)?;
                 if !admins.iter().any(|a| *a != id) {

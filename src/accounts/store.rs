@@ -139,7 +139,11 @@ pub fn use_refresh_token(conn: &mut DbConnection, id: &str, now: NaiveDateTime) 
     Ok(updated == 1)
 }
 
-pub fn revoke_family(conn: &mut DbConnection, family_id: &str, now: NaiveDateTime) -> AppResult<()> {
+pub fn revoke_family(
+    conn: &mut DbConnection,
+    family_id: &str,
+    now: NaiveDateTime,
+) -> AppResult<()> {
     diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::family_id.eq(family_id))

@@ -31,7 +31,9 @@ impl Role {
             "admin" => Ok(Role::Admin),
             "leader" => Ok(Role::Leader),
             "member" => Ok(Role::Member),
-            other => Err(AppError::Internal(format!("unknown role in database: {other}"))),
+            other => Err(AppError::Internal(format!(
+                "unknown role in database: {other}"
+            ))),
         }
     }
 
@@ -64,6 +66,8 @@ pub fn require_self_or_leader(user: &AuthUser, member_id: &str) -> Result<(), Ap
     if user.id == member_id || user.role.is_leader() {
         Ok(())
     } else {
-        Err(AppError::Forbidden("Only the member or a leader may do this.".into()))
+        Err(AppError::Forbidden(
+            "Only the member or a leader may do this.".into(),
+        ))
     }
 }

@@ -124,7 +124,8 @@ impl ManageConnection for ConnectionManager {
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), PoolError> {
-        conn.batch_execute("SELECT 1").map_err(PoolError::QueryError)
+        conn.batch_execute("SELECT 1")
+            .map_err(PoolError::QueryError)
     }
 
     fn has_broken(&self, _conn: &mut DbConnection) -> bool {

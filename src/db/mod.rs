@@ -119,9 +119,7 @@ impl Db {
     }
 
     /// A connection for command-line tools that run outside the actix runtime.
-    pub fn blocking_conn(
-        &self,
-    ) -> Result<r2d2::PooledConnection<ConnectionManager>, AppError> {
+    pub fn blocking_conn(&self) -> Result<r2d2::PooledConnection<ConnectionManager>, AppError> {
         Ok(self.pool.get()?)
     }
 }

@@ -37,7 +37,10 @@ impl<K: DeserializeOwned> PageParams<K> {
             None => DEFAULT_LIMIT,
             Some(n) if (1..=MAX_LIMIT).contains(&n) => n,
             Some(_) => {
-                errors.push(FieldError::new("limit", format!("must be from 1 to {MAX_LIMIT}")));
+                errors.push(FieldError::new(
+                    "limit",
+                    format!("must be from 1 to {MAX_LIMIT}"),
+                ));
                 DEFAULT_LIMIT
             }
         };
@@ -46,7 +49,10 @@ impl<K: DeserializeOwned> PageParams<K> {
             Some(c) => match decode(c) {
                 Some(k) => Some(k),
                 None => {
-                    errors.push(FieldError::new("cursor", "is not a cursor this list gave out"));
+                    errors.push(FieldError::new(
+                        "cursor",
+                        "is not a cursor this list gave out",
+                    ));
                     None
                 }
             },

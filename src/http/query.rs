@@ -33,7 +33,6 @@ pub fn parse<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
         let field = match path.as_str() {
             "." => message
                 .strip_prefix("missing field `")
-                .or_else(|| message.strip_prefix("unknown field `"))
                 .and_then(|rest| rest.split('`').next())
                 .unwrap_or("query")
                 .to_string(),

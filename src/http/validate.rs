@@ -43,7 +43,10 @@ impl Validator {
 pub fn line(field: &str, value: &str, min: usize, max: usize) -> Result<String, FieldError> {
     let trimmed = value.trim();
     if trimmed.chars().any(char::is_control) {
-        return Err(FieldError::new(field, "must not contain control characters"));
+        return Err(FieldError::new(
+            field,
+            "must not contain control characters",
+        ));
     }
     length(field, trimmed, min, max)?;
     Ok(trimmed.to_string())
@@ -56,7 +59,10 @@ pub fn text(field: &str, value: &str, min: usize, max: usize) -> Result<String, 
         .chars()
         .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
     {
-        return Err(FieldError::new(field, "must not contain control characters other than line breaks and tabs"));
+        return Err(FieldError::new(
+            field,
+            "must not contain control characters other than line breaks and tabs",
+        ));
     }
     length(field, trimmed, min, max)?;
     Ok(trimmed.to_string())
@@ -75,17 +81,22 @@ fn length(field: &str, value: &str, min: usize, max: usize) -> Result<(), FieldE
         ));
     }
     if n > max {
-        return Err(FieldError::new(field, format!("must be at most {max} characters")));
+        return Err(FieldError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
     }
     Ok(())
 }
 
 /// An IANA time-zone name (`America/New_York`), as chrono-tz knows it.
 pub fn timezone(field: &str, value: &str) -> Result<Tz, FieldError> {
-    value
-        .trim()
-        .parse::<Tz>()
-        .map_err(|_| FieldError::new(field, format!("`{}` is not a known IANA time zone", value.trim())))
+    value.trim().parse::<Tz>().map_err(|_| {
+        FieldError::new(
+            field,
+            format!("`{}` is not a known IANA time zone", value.trim()),
+        )
+    })
 }
 
 /// A plausible email address, lower-cased. Deliverability is not checked here.
@@ -150,8 +161,19 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(email("e", " Anna@Example.ORG ").unwrap(), "anna@example.org");
-        for bad in ["", "anna", "anna@", "@x.org", "a b@x.org", "a@x", "a@@x.org"] {
+        assert_eq!(
+            email("e", " Anna@Example.ORG ").unwrap(),
+            "anna@example.org"
+        );
+        for bad in [
+            "",
+            "anna",
+            "anna@",
+            "@x.org",
+            "a b@x.org",
+            "a@x",
+            "a@@x.org",
+        ] {
             assert!(email("e", bad).is_err(), "{bad}");
         }
     }

@@ -1,1 +1,11 @@
-fn main(){}
+//! The API test suite: one binary, one module per area. Every test drives a real server over HTTP
+//! with a fresh database; `TEST_DATABASE_URL=postgres://...` runs the same suite on PostgreSQL.
+
+mod accounts;
+mod cli;
+mod conventions;
+mod helpers;
+mod members;
+mod openapi_spec;
+mod sessions;
+mod tokens;

@@ -1,0 +1,268 @@
+//! The `intercede` command itself: create-admin, migrate, openapi, start-up failures, and what
+//! the running service writes to its log.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app, TestDb, PASSWORD};
+
+fn intercede() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_intercede"));
+    for var in [
+        "DATABASE_URL",
+        "JWT_SECRET",
+        "APP_ENV",
+        "BIND_ADDR",
+        "RUST_LOG",
+        "LOG_FORMAT",
+        "REGISTRATION",
+    ] {
+        cmd.env_remove(var);
+    }
+    // Run where no `.env` can be picked up.
+    cmd.current_dir(std::env::temp_dir());
+    cmd
+}
+
+fn run_with_stdin(mut cmd: Command, input: &str) -> std::process::Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("intercede runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[actix_web::test]
+async fn create_admin_reads_the_password_from_stdin_and_the_admin_can_sign_in() {
+    let app = spawn_app().await;
+    let mut cmd = intercede();
+    cmd.env("DATABASE_URL", &app.config.database_url).args([
+        "create-admin",
+        "--email",
+        "Pastor@Example.org",
+        "--name",
+        "Pastor Ruth",
+    ]);
+    let out = run_with_stdin(cmd, &format!("{PASSWORD}\n"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("created admin pastor@example.org"));
+    let tokens = app.login("pastor@example.org", PASSWORD).await.expect(200);
+    let me = app
+        .get("/me", tokens["access_token"].as_str())
+        .await
+        .expect(200);
+    assert_eq!(me["role"], "admin");
+    assert_eq!(me["display_name"], "Pastor Ruth");
+}
+
+#[actix_web::test]
+async fn create_admin_refuses_a_short_password_and_a_taken_email() {
+    let app = spawn_app().await;
+    let mut cmd = intercede();
+    cmd.env("DATABASE_URL", &app.config.database_url).args([
+        "create-admin",
+        "--email",
+        "a@example.org",
+        "--name",
+        "A",
+    ]);
+    let out = run_with_stdin(cmd, "short\n");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("password"));
+    app.register("b@example.org", "B").await;
+    let mut cmd = intercede();
+    cmd.env("DATABASE_URL", &app.config.database_url).args([
+        "create-admin",
+        "--email",
+        "b@example.org",
+        "--name",
+        "B",
+    ]);
+    let out = run_with_stdin(cmd, &format!("{PASSWORD}\n"));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+}
+
+#[test]
+fn an_unreachable_or_wrong_database_url_stops_start_up_with_one_clear_line() {
+    for (url, expected) in [
+        ("postgres://nobody@127.0.0.1:1/nothing", "cannot connect"),
+        ("mysql://root@127.0.0.1/x", "not supported"),
+        ("sqlite:///no/such/directory/x.db", "cannot connect"),
+    ] {
+        let out = intercede()
+            .env("DATABASE_URL", url)
+            .arg("migrate")
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{url}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(lines.len(), 1, "{url}: {stderr}");
+        assert!(lines[0].contains(expected), "{url}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+#[test]
+fn production_refuses_to_start_without_a_jwt_secret() {
+    let out = intercede()
+        .env("APP_ENV", "production")
+        .env("DATABASE_URL", "sqlite://:memory:")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("JWT_SECRET"));
+    let out = intercede()
+        .env("APP_ENV", "production")
+        .env("JWT_SECRET", "too-short")
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 32 bytes"));
+}
+
+#[test]
+fn migrate_applies_migrations_and_is_idempotent() {
+    let (_db, url) = TestDb::create();
+    for _ in 0..2 {
+        let out = intercede()
+            .env("DATABASE_URL", &url)
+            .arg("migrate")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("up to date"));
+    }
+}
+
+#[test]
+fn the_openapi_command_prints_the_committed_document() {
+    let out = intercede().arg("openapi").output().unwrap();
+    assert!(out.status.success());
+    let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let committed: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(printed == committed, "regenerate openapi/openapi.json");
+}
+
+/// Runs the real binary with JSON logs, signs in and out, and reads back everything it logged.
+#[actix_web::test]
+async fn the_log_is_json_lines_naming_routes_and_never_holds_passwords_or_tokens() {
+    let (_db, url) = TestDb::create();
+    let mut child = intercede()
+        .env("DATABASE_URL", &url)
+        .env("BIND_ADDR", "127.0.0.1:0")
+        .env("LOG_FORMAT", "json")
+        .env("RUST_LOG", "debug")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+    let stderr = child.stderr.take().unwrap();
+    let sink = lines.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            sink.lock().unwrap().push(line);
+        }
+    });
+    let started = Instant::now();
+    let port = loop {
+        let found = lines.lock().unwrap().iter().find_map(|l| {
+            let v: Value = serde_json::from_str(l).ok()?;
+            (v["message"] == "serving")
+                .then(|| v["port"].as_u64())
+                .flatten()
+        });
+        if let Some(port) = found {
+            break port;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "never served: {:?}",
+            lines.lock().unwrap()
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    };
+    let base = format!("http://127.0.0.1:{port}/api/v1");
+    let client = awc::Client::default();
+    let secret_password = "a very private passphrase";
+    let mut res = client
+        .post(format!("{base}/auth/register"))
+        .send_json(&json!({"email": "log@example.org", "password": secret_password, "display_name": "Log"}))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let mut res2 = client
+        .post(format!("{base}/auth/login"))
+        .send_json(&json!({"email": "log@example.org", "password": secret_password}))
+        .await
+        .unwrap();
+    let tokens: Value = res2.json().await.unwrap();
+    let _ = res.body().await;
+    let access = tokens["access_token"].as_str().unwrap().to_string();
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_string();
+    client
+        .get(format!("{base}/me"))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap();
+    client
+        .post(format!("{base}/auth/login"))
+        .send_json(&json!({"email": "log@example.org", "password": "wrong-but-secret-guess"}))
+        .await
+        .unwrap();
+    client
+        .post(format!("{base}/auth/refresh"))
+        .send_json(&json!({"refresh_token": refresh}))
+        .await
+        .unwrap();
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    child.kill().unwrap();
+    let _ = child.wait();
+    actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+
+    let lines = lines.lock().unwrap().clone();
+    let all = lines.join("\n");
+    for secret in [secret_password, "wrong-but-secret-guess", &access, &refresh] {
+        assert!(!all.contains(secret), "the log holds a secret");
+    }
+    // The signature alone must not appear either.
+    assert!(!all.contains(access.rsplit('.').next().unwrap()));
+    let requests: Vec<Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap_or_else(|_| panic!("not JSON: {l}")))
+        .filter(|v| v["message"] == "request")
+        .collect();
+    assert!(requests.iter().any(|r| r["route"] == "/api/v1/me"
+        && r["method"] == "GET"
+        && r["status"] == 200
+        && r["request_id"].is_string()
+        && r["latency_ms"].is_number()));
+}

@@ -1,0 +1,245 @@
+//! The conventions every endpoint shares: problem+json errors, statuses, headers, CORS.
+
+use actix_web::http::Method;
+use serde_json::json;
+
+use crate::helpers::{spawn_app, spawn_app_with};
+
+#[actix_web::test]
+async fn health_and_readiness_answer_ok() {
+    let app = spawn_app().await;
+    assert_eq!(app.get("/healthz", None).await.expect(200)["status"], "ok");
+    assert_eq!(app.get("/readyz", None).await.expect(200)["status"], "ok");
+}
+
+#[actix_web::test]
+async fn unknown_routes_are_problem_404s() {
+    let app = spawn_app().await;
+    for path in [
+        "/api/v1/nothing-here",
+        "/nowhere",
+        "/api/v2/me",
+        "/api/v1/members/x/y",
+    ] {
+        app.get(path, None).await.expect_problem(404);
+    }
+}
+
+#[actix_web::test]
+async fn a_wrong_method_is_a_problem_405_with_allow() {
+    let app = spawn_app().await;
+    let res = app.delete("/me", None).await;
+    res.expect_problem(405);
+    assert_eq!(res.header("allow").as_deref(), Some("GET, PATCH"));
+    let res = app.get("/auth/login", None).await;
+    res.expect_problem(405);
+    assert_eq!(res.header("allow").as_deref(), Some("POST"));
+}
+
+#[actix_web::test]
+async fn malformed_json_is_a_400_problem() {
+    let app = spawn_app().await;
+    for body in [
+        &b"{"[..],
+        b"{\"email\": }",
+        b"not json at all",
+        b"\xff\xfe\x00",
+        b"",
+    ] {
+        app.raw(
+            Method::POST,
+            "/auth/login",
+            &[("content-type", "application/json")],
+            body.to_vec(),
+        )
+        .await
+        .expect_problem(400);
+    }
+}
+
+#[actix_web::test]
+async fn a_body_not_sent_as_json_is_a_400_problem() {
+    let app = spawn_app().await;
+    let body = br#"{"email":"a@example.org","password":"whatever1"}"#.to_vec();
+    for headers in [
+        vec![("content-type", "text/plain")],
+        vec![("content-type", "application/x-www-form-urlencoded")],
+        vec![],
+    ] {
+        app.raw(Method::POST, "/auth/login", &headers, body.clone())
+            .await
+            .expect_problem(400);
+    }
+}
+
+#[actix_web::test]
+async fn bodies_over_64_kib_are_413_problems_and_store_nothing() {
+    let app = spawn_app().await;
+    let huge = "x".repeat(65 * 1024);
+    let body = serde_json::to_vec(&json!({
+        "email": "big@example.org", "password": "password123", "display_name": huge
+    }))
+    .unwrap();
+    app.raw(
+        Method::POST,
+        "/auth/register",
+        &[("content-type", "application/json")],
+        body,
+    )
+    .await
+    .expect_problem(413);
+    app.login("big@example.org", "password123")
+        .await
+        .expect_problem(401);
+}
+
+#[actix_web::test]
+async fn wrong_types_unknown_and_missing_fields_are_422_naming_the_field() {
+    let app = spawn_app().await;
+    let cases = [
+        (json!({"email": 5, "password": "x"}), "email"),
+        (json!({"email": "a@example.org"}), "password"),
+        (
+            json!({"email": "a@example.org", "password": "x", "admin": true}),
+            "admin",
+        ),
+        (json!({"email": ["a"], "password": "x"}), "email"),
+    ];
+    for (body, field) in cases {
+        let fields = app.post("/auth/login", None, body).await.expect_invalid();
+        assert_eq!(fields, vec![field.to_string()]);
+    }
+    let fields = app
+        .post("/auth/login", None, json!([1, 2]))
+        .await
+        .expect_invalid();
+    assert_eq!(fields, vec!["body".to_string()]);
+}
+
+#[actix_web::test]
+async fn bad_query_parameters_are_422_naming_the_parameter() {
+    let app = spawn_app().await;
+    let admin = app.admin("Ada").await;
+    for (query, field) in [
+        ("limit=abc", "limit"),
+        ("limit=0", "limit"),
+        ("limit=101", "limit"),
+        ("limit=-5", "limit"),
+        ("limit=99999999999999999999999", "limit"),
+        ("role=pope", "role"),
+        ("active=perhaps", "active"),
+        ("cursor=not-a-cursor", "cursor"),
+        ("colour=blue", "colour"),
+    ] {
+        let fields = app
+            .get(&format!("/members?{query}"), Some(&admin.token))
+            .await
+            .expect_invalid();
+        assert_eq!(fields, vec![field.to_string()], "{query}");
+    }
+}
+
+#[actix_web::test]
+async fn responses_carry_security_headers_and_api_responses_are_not_cached() {
+    let app = spawn_app().await;
+    app.register("anna@example.org", "Anna").await;
+    let res = app
+        .login("anna@example.org", crate::helpers::PASSWORD)
+        .await;
+    res.expect(200);
+    assert_eq!(res.header("cache-control").as_deref(), Some("no-store"));
+    assert_eq!(
+        res.header("x-content-type-options").as_deref(),
+        Some("nosniff")
+    );
+    assert!(res.header("x-request-id").is_some_and(|id| !id.is_empty()));
+    let health = app.get("/healthz", None).await;
+    assert_eq!(
+        health.header("x-content-type-options").as_deref(),
+        Some("nosniff")
+    );
+}
+
+#[actix_web::test]
+async fn a_plain_client_request_id_is_echoed() {
+    let app = spawn_app().await;
+    let res = app
+        .raw(
+            Method::GET,
+            "/healthz",
+            &[("x-request-id", "abc-123")],
+            vec![],
+        )
+        .await;
+    assert_eq!(res.header("x-request-id").as_deref(), Some("abc-123"));
+    let res = app
+        .raw(
+            Method::GET,
+            "/healthz",
+            &[("x-request-id", "bad id with spaces")],
+            vec![],
+        )
+        .await;
+    assert_ne!(
+        res.header("x-request-id").as_deref(),
+        Some("bad id with spaces")
+    );
+}
+
+#[actix_web::test]
+async fn cors_allows_only_the_configured_origins() {
+    let app = spawn_app_with(|c| c.cors_origins = vec!["https://app.example.org".into()]).await;
+    let preflight = app
+        .raw(
+            Method::OPTIONS,
+            "/auth/login",
+            &[
+                ("origin", "https://app.example.org"),
+                ("access-control-request-method", "POST"),
+                ("access-control-request-headers", "content-type"),
+            ],
+            vec![],
+        )
+        .await;
+    assert_eq!(preflight.status, 200, "{}", preflight.text());
+    assert_eq!(
+        preflight.header("access-control-allow-origin").as_deref(),
+        Some("https://app.example.org")
+    );
+    let allowed = app
+        .raw(
+            Method::GET,
+            "/healthz",
+            &[("origin", "https://app.example.org")],
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        allowed.header("access-control-allow-origin").as_deref(),
+        Some("https://app.example.org")
+    );
+    let other = app
+        .raw(
+            Method::GET,
+            "/healthz",
+            &[("origin", "https://evil.example.com")],
+            vec![],
+        )
+        .await;
+    assert!(other.header("access-control-allow-origin").is_none());
+}
+
+#[actix_web::test]
+async fn without_cors_origins_no_cross_origin_access_is_granted() {
+    let app = spawn_app().await;
+    let res = app
+        .raw(
+            Method::GET,
+            "/healthz",
+            &[("origin", "https://app.example.org")],
+            vec![],
+        )
+        .await;
+    res.expect(200);
+    assert!(res.header("access-control-allow-origin").is_none());
+}

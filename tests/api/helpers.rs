@@ -1,0 +1,365 @@
+//! The test harness: each test starts the real service on a free port with a fresh database of its
+//! own (a temporary SQLite file, or a new PostgreSQL database when `TEST_DATABASE_URL` is set), and
+//! talks to it over HTTP.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use actix_web::dev::ServerHandle;
+use actix_web::http::{header, Method};
+use awc::http::header::HeaderMap;
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use intercede::app::Application;
+use intercede::config::{Config, JwtSecret};
+use serde_json::{json, Value};
+
+pub const TEST_SECRET: &[u8] = b"test-secret-test-secret-test-secret!!";
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A database made for one test and dropped after it.
+pub enum TestDb {
+    Sqlite { dir: PathBuf },
+    Postgres { admin_url: String, name: String },
+}
+
+impl TestDb {
+    pub fn create() -> (Self, String) {
+        let unique = uuid::Uuid::now_v7().simple().to_string();
+        match std::env::var("TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        {
+            Some(admin_url) => {
+                let name = format!("intercede_test_{unique}");
+                let mut conn = PgConnection::establish(&admin_url).unwrap_or_else(|e| {
+                    panic!("TEST_DATABASE_URL is set but PostgreSQL is unreachable: {e}")
+                });
+                diesel::sql_query(format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .expect("create the test database");
+                let url = with_database(&admin_url, &name);
+                (TestDb::Postgres { admin_url, name }, url)
+            }
+            None => {
+                let dir = std::env::temp_dir().join(format!("intercede-test-{unique}"));
+                std::fs::create_dir_all(&dir).expect("temp dir");
+                let url = format!("sqlite://{}", dir.join("test.db").display());
+                (TestDb::Sqlite { dir }, url)
+            }
+        }
+    }
+}
+
+/// `postgres://u@h:5432/test?x=y` with its database replaced by `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let (before_query, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let base = match before_query.rsplit_once('/') {
+        Some((base, _)) if base.contains("://") && base.len() > base.find("://").unwrap() + 2 => {
+            base.to_string()
+        }
+        _ => before_query.to_string(),
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        match self {
+            TestDb::Sqlite { dir } => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            TestDb::Postgres { admin_url, name } => {
+                if let Ok(mut conn) = PgConnection::establish(admin_url) {
+                    let _ =
+                        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                            .execute(&mut conn);
+                }
+            }
+        }
+    }
+}
+
+pub fn is_postgres() -> bool {
+    std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty())
+}
+
+/// A running service and a client for it.
+pub struct TestApp {
+    pub base: String,
+    pub config: Config,
+    pub client: awc::Client,
+    server: ServerHandle,
+    // Dropped last: the server must stop before its database goes.
+    _db: TestDb,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Sends the stop command now; the returned future only waits for it to finish.
+        drop(self.server.stop(false));
+    }
+}
+
+/// A signed-in member.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id: String,
+    pub token: String,
+    pub refresh_token: String,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+    let (db, url) = TestDb::create();
+    let mut config = Config::for_database(url);
+    config.bind_addr = "127.0.0.1:0".into();
+    config.jwt_secret = JwtSecret::new(TEST_SECRET);
+    config.login_attempts_per_minute = 100_000;
+    config.public_requests_per_hour = 100_000;
+    config.workers = Some(2);
+    config.log_filter = "warn".into();
+    configure(&mut config);
+    let app = Application::build(config.clone())
+        .await
+        .expect("the app starts");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let server = app.server_handle();
+    actix_web::rt::spawn(app.run_until_stopped());
+    TestApp {
+        base,
+        config,
+        client: awc::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .disable_redirects()
+            .finish(),
+        server,
+        _db: db,
+    }
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Resp {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "not JSON ({e}): {} {}",
+                self.status,
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    }
+
+    /// Asserts the status, showing the body when it differs; returns the JSON body (or null).
+    #[track_caller]
+    pub fn expect(&self, status: u16) -> Value {
+        assert_eq!(
+            self.status,
+            status,
+            "expected {status}, got {}: {}",
+            self.status,
+            self.text()
+        );
+        if self.body.is_empty() {
+            Value::Null
+        } else {
+            self.json()
+        }
+    }
+
+    /// Asserts an RFC 9457 problem with this status; returns it.
+    #[track_caller]
+    pub fn expect_problem(&self, status: u16) -> Value {
+        let body = self.expect(status);
+        assert_eq!(
+            self.header("content-type").as_deref(),
+            Some("application/problem+json"),
+            "problem content type for {status}: {}",
+            self.text()
+        );
+        assert_eq!(body["status"], status, "{body}");
+        for key in ["type", "title", "detail"] {
+            assert!(body[key].is_string(), "problem lacks {key}: {body}");
+        }
+        body
+    }
+
+    /// Asserts a 422 and returns the names of the fields it lists.
+    #[track_caller]
+    pub fn expect_invalid(&self) -> Vec<String> {
+        let body = self.expect_problem(422);
+        body["errors"]
+            .as_array()
+            .expect("422 lists errors")
+            .iter()
+            .map(|e| e["field"].as_str().expect("field").to_string())
+            .collect()
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        if path.starts_with("/api/")
+            || path.starts_with("/healthz")
+            || path.starts_with("/readyz")
+            || path.starts_with("/docs")
+            || path.starts_with("/api-docs")
+        {
+            format!("{}{path}", self.base)
+        } else {
+            format!("{}/api/v1{path}", self.base)
+        }
+    }
+
+    /// Sends a request with raw headers and body.
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> Resp {
+        let mut req = self.client.request(method, self.url(path));
+        for (name, value) in headers {
+            req = req.insert_header((*name, *value));
+        }
+        let mut res = req.send_body(body).await.expect("request sent");
+        let body = res.body().limit(16 * 1024 * 1024).await.expect("body read");
+        Resp {
+            status: res.status().as_u16(),
+            headers: res.headers().clone(),
+            body: body.to_vec(),
+        }
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Resp {
+        let auth = token.map(|t| format!("Bearer {t}"));
+        let mut headers = vec![];
+        if let Some(auth) = &auth {
+            headers.push((header::AUTHORIZATION.as_str(), auth.as_str()));
+        }
+        let bytes = match body {
+            Some(body) => {
+                headers.push(("content-type", "application/json"));
+                serde_json::to_vec(&body).unwrap()
+            }
+            None => vec![],
+        };
+        self.raw(method, path, &headers, bytes).await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Resp {
+        self.call(Method::GET, path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Resp {
+        self.call(Method::POST, path, token, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> Resp {
+        self.call(Method::PATCH, path, token, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Resp {
+        self.call(Method::DELETE, path, token, None).await
+    }
+
+    pub async fn register(&self, email: &str, name: &str) -> Value {
+        self.post(
+            "/auth/register",
+            None,
+            json!({"email": email, "password": PASSWORD, "display_name": name}),
+        )
+        .await
+        .expect(201)
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Resp {
+        self.post(
+            "/auth/login",
+            None,
+            json!({"email": email, "password": password}),
+        )
+        .await
+    }
+
+    pub async fn sign_in(&self, email: &str) -> Session {
+        let tokens = self.login(email, PASSWORD).await.expect(200);
+        let me = self
+            .get("/me", tokens["access_token"].as_str())
+            .await
+            .expect(200);
+        Session {
+            id: me["id"].as_str().unwrap().to_string(),
+            token: tokens["access_token"].as_str().unwrap().to_string(),
+            refresh_token: tokens["refresh_token"].as_str().unwrap().to_string(),
+        }
+    }
+
+    /// Registers and signs in a member called `name` (email `name@example.org`).
+    pub async fn member(&self, name: &str) -> Session {
+        let email = format!("{}@example.org", name.to_lowercase());
+        self.register(&email, name).await;
+        self.sign_in(&email).await
+    }
+
+    /// Makes an admin the way a church does, with `create-admin`'s code path, and signs in.
+    pub async fn admin(&self, name: &str) -> Session {
+        let email = format!("{}@example.org", name.to_lowercase());
+        let url = self.config.database_url.clone();
+        let (e, n) = (email.clone(), name.to_string());
+        actix_web::web::block(move || {
+            let db = intercede::db::Db::connect(&url).expect("connect");
+            let mut conn = db.blocking_conn().expect("conn");
+            intercede::accounts::create_admin(&mut conn, &e, &n, PASSWORD).expect("admin created");
+        })
+        .await
+        .unwrap();
+        self.sign_in(&email).await
+    }
+
+    /// A member promoted to leader by `admin`.
+    pub async fn leader(&self, admin: &Session, name: &str) -> Session {
+        let leader = self.member(name).await;
+        self.patch(
+            &format!("/members/{}", leader.id),
+            Some(&admin.token),
+            json!({"role": "leader"}),
+        )
+        .await
+        .expect(200);
+        leader
+    }
+}

@@ -1,0 +1,82 @@
+//! The published OpenAPI document: served, committed, and the same.
+
+use crate::helpers::spawn_app;
+
+#[actix_web::test]
+async fn the_served_spec_matches_the_committed_one() {
+    let app = spawn_app().await;
+    let served = app.get("/api-docs/openapi.json", None).await.expect(200);
+    let committed: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json"))
+            .expect("openapi/openapi.json is committed"),
+    )
+    .expect("openapi/openapi.json is JSON");
+    assert!(
+        served == committed,
+        "openapi/openapi.json is out of date: regenerate it with \
+         `cargo run -- openapi > openapi/openapi.json` and commit it"
+    );
+}
+
+#[actix_web::test]
+async fn the_spec_is_openapi_3_1_with_full_paths_bearer_auth_and_problem_errors() {
+    let app = spawn_app().await;
+    let spec = app.get("/api-docs/openapi.json", None).await.expect(200);
+    assert!(spec["openapi"].as_str().unwrap().starts_with("3.1"));
+    let paths = spec["paths"].as_object().unwrap();
+    for path in [
+        "/api/v1/auth/login",
+        "/api/v1/me",
+        "/api/v1/members/{id}",
+        "/healthz",
+        "/readyz",
+    ] {
+        assert!(paths.contains_key(path), "{path} missing");
+    }
+    assert!(paths
+        .keys()
+        .all(|p| p.starts_with("/api/v1/") || p == "/healthz" || p == "/readyz"));
+    assert_eq!(
+        spec["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    let me = &spec["paths"]["/api/v1/me"]["get"];
+    assert_eq!(me["security"][0]["bearer"], serde_json::json!([]));
+    assert!(me["responses"]["401"]["content"]["application/problem+json"].is_object());
+    let login = &spec["paths"]["/api/v1/auth/login"]["post"];
+    assert!(login["security"].is_null(), "login needs no token");
+    for status in ["400", "413", "422", "429"] {
+        assert!(
+            login["responses"][status]["content"]["application/problem+json"].is_object(),
+            "login lacks {status}"
+        );
+    }
+    // Every operation has a description for app developers.
+    for (path, item) in paths {
+        for (method, op) in item.as_object().unwrap() {
+            assert!(
+                op["summary"].is_string() || op["description"].is_string(),
+                "{method} {path} has no description"
+            );
+        }
+    }
+}
+
+#[actix_web::test]
+async fn swagger_ui_is_served_from_the_binary() {
+    let app = spawn_app().await;
+    let redirect = app.get("/docs", None).await;
+    assert_eq!(redirect.status, 308);
+    assert_eq!(redirect.header("location").as_deref(), Some("/docs/"));
+    let page = app.get("/docs/", None).await;
+    assert_eq!(page.status, 200);
+    assert!(page.text().to_lowercase().contains("swagger"));
+    let script = app.get("/docs/swagger-ui-bundle.js", None).await;
+    assert_eq!(script.status, 200);
+    assert!(
+        script.body.len() > 100_000,
+        "the bundle is vendored, not fetched from a CDN"
+    );
+    let init = app.get("/docs/swagger-initializer.js", None).await;
+    assert!(init.text().contains("/api-docs/openapi.json"));
+}
