@@ -166,14 +166,7 @@ impl Config {
             )?,
             registration,
             require_approval: boolean(&var, "REQUIRE_APPROVAL", false)?,
-            cors_origins: var("CORS_ORIGINS")
-                .map(|v| {
-                    v.split(',')
-                        .map(|o| o.trim().trim_end_matches('/').to_string())
-                        .filter(|o| !o.is_empty())
-                        .collect()
-                })
-                .unwrap_or_default(),
+            cors_origins: cors_origins(var("CORS_ORIGINS").as_deref().unwrap_or(""))?,
             login_attempts_per_minute: number(&var, "LOGIN_ATTEMPTS_PER_MINUTE", 30, 1..=1_000_000)?
                 as u32,
             public_requests_per_hour: number(&var, "PUBLIC_REQUESTS_PER_HOUR", 5, 1..=1_000_000)?
@@ -190,6 +183,33 @@ impl Config {
         config.database_url = database_url.into();
         config
     }
+}
+
+/// `https://app.example.org, http://localhost:3000` → each origin checked: a scheme, a host, an
+/// optional port, nothing else (a browser's `Origin` header never has a path).
+fn cors_origins(value: &str) -> Result<Vec<String>, ConfigError> {
+    value
+        .split(',')
+        .map(|o| o.trim().trim_end_matches('/'))
+        .filter(|o| !o.is_empty())
+        .map(|origin| {
+            let valid = origin
+                .split_once("://")
+                .filter(|(scheme, _)| *scheme == "http" || *scheme == "https")
+                .is_some_and(|(_, host)| {
+                    !host.is_empty()
+                        && !host.contains(['/', '?', '#', '*', ' ', '@'])
+                        && origin.parse::<actix_web::http::Uri>().is_ok()
+                });
+            if valid {
+                Ok(origin.to_string())
+            } else {
+                Err(ConfigError(format!(
+                    "CORS_ORIGINS: `{origin}` is not an origin like https://app.example.org"
+                )))
+            }
+        })
+        .collect()
 }
 
 fn number(
@@ -286,6 +306,22 @@ mod tests {
             c.cors_origins,
             vec!["https://a.example", "https://b.example"]
         );
+    }
+
+    #[test]
+    fn cors_origins_must_be_origins() {
+        for bad in [
+            "*",
+            "app.example.org",
+            "https://",
+            "https://a.example/path",
+            "ftp://a.example",
+        ] {
+            let err = config(&[("CORS_ORIGINS", bad)]).unwrap_err();
+            assert!(err.0.contains("CORS_ORIGINS"), "{bad}: {err}");
+        }
+        let ok = config(&[("CORS_ORIGINS", "http://localhost:3000")]).unwrap();
+        assert_eq!(ok.cors_origins, vec!["http://localhost:3000"]);
     }
 
     #[test]
