@@ -16,7 +16,7 @@ use crate::db::Db;
 use crate::error::{problem, problem_response, problemize};
 use crate::openapi::{self, RouteTable};
 use crate::state::AppState;
-use crate::{accounts, health, telemetry};
+use crate::{accounts, categories, health, prayer_requests, telemetry};
 
 pub struct Application {
     port: u16,
@@ -61,7 +61,10 @@ impl Application {
                     web::scope("/api/v1")
                         // Responses carry personal data: no cache may keep them.
                         .wrap(DefaultHeaders::new().add((header::CACHE_CONTROL, "no-store")))
-                        .configure(accounts::routes::routes),
+                        .configure(accounts::routes::routes)
+                        .configure(categories::routes::routes)
+                        .configure(prayer_requests::routes::routes)
+                        .configure(prayer_requests::activity::routes),
                 )
                 .service(health::healthz)
                 .service(health::readyz)

@@ -75,6 +75,8 @@ pub struct Config {
     pub refresh_token_ttl_secs: i64,
     pub registration: Registration,
     pub require_approval: bool,
+    /// Days until a new or reopened prayer request expires, unless it names its own `expires_on`.
+    pub request_expiry_days: i64,
     pub cors_origins: Vec<String>,
     pub login_attempts_per_minute: u32,
     pub public_requests_per_hour: u32,
@@ -166,6 +168,7 @@ impl Config {
             )?,
             registration,
             require_approval: boolean(&var, "REQUIRE_APPROVAL", false)?,
+            request_expiry_days: number(&var, "REQUEST_EXPIRY_DAYS", 30, 1..=366)?,
             cors_origins: cors_origins(var("CORS_ORIGINS").as_deref().unwrap_or(""))?,
             login_attempts_per_minute: number(&var, "LOGIN_ATTEMPTS_PER_MINUTE", 30, 1..=1_000_000)?
                 as u32,
@@ -268,6 +271,7 @@ mod tests {
         assert_eq!(c.refresh_token_ttl_secs, 2_592_000);
         assert_eq!(c.registration, Registration::Open);
         assert!(!c.require_approval);
+        assert_eq!(c.request_expiry_days, 30);
         assert_eq!(c.login_attempts_per_minute, 30);
         assert_eq!(c.public_requests_per_hour, 5);
         assert!(c.jwt_secret.generated);

@@ -1,11 +1,16 @@
 //! intercede: a REST service for a church's intercession ministry.
 
+/// `text_enum!`, for enums stored as text.
+mod text_enum;
+
 /// Registration, sign-in sessions, profiles and the members directory.
 pub mod accounts;
 /// Building and running the HTTP server.
 pub mod app;
 /// Passwords, tokens, the signed-in caller and role checks.
 pub mod auth;
+/// Categories of prayer requests.
+pub mod categories;
 /// Configuration from the environment.
 pub mod config;
 /// Connections, pool, migrations and schema for SQLite and PostgreSQL.
@@ -18,6 +23,8 @@ pub mod health;
 pub mod http;
 /// The generated OpenAPI document.
 pub mod openapi;
+/// Prayer requests, prayers, updates and comments.
+pub mod prayer_requests;
 /// Per-address and per-account rate limits.
 pub mod ratelimit;
 /// State shared by all handlers.

@@ -24,12 +24,22 @@ problem (`application/problem+json`).",
         license(name = "MIT OR Apache-2.0")
     ),
     paths(crate::health::healthz, crate::health::readyz),
-    nest((path = "/api/v1", api = crate::accounts::routes::AccountsApi)),
+    nest(
+        (path = "/api/v1", api = crate::accounts::routes::AccountsApi),
+        (path = "/api/v1", api = crate::prayer_requests::routes::RequestsApi),
+        (path = "/api/v1", api = crate::prayer_requests::activity::ActivityApi),
+        (path = "/api/v1", api = crate::categories::routes::CategoriesApi),
+    ),
     components(schemas(Problem, FieldError)),
     modifiers(&Conventions),
     tags(
         (name = "Accounts", description = "Registration, sign-in sessions and one's own profile"),
         (name = "Members", description = "The members directory and roles"),
+        (name = "Prayer requests", description = "Asking for prayer, and the life of a request"),
+        (name = "Moderation", description = "Leaders approve, reject, and review flagged requests"),
+        (name = "Prayers", description = "\"I prayed for this\", counted"),
+        (name = "Updates and comments", description = "News from the requester, and encouragement"),
+        (name = "Categories", description = "Categories of prayer requests"),
         (name = "Operations", description = "Health probes"),
     )
 )]

@@ -47,6 +47,22 @@ pub fn update(conn: &mut DbConnection, id: &str, changes: &MemberChanges) -> App
     find(conn, id)?.ok_or(AppError::NotFound)
 }
 
+/// Display names of the given members, in one query (no query per row).
+pub fn display_names(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> AppResult<std::collections::HashMap<String, String>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(members::table
+        .filter(members::id.eq_any(ids))
+        .select((members::id, members::display_name))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect())
+}
+
 pub struct MemberFilter {
     /// Already lower-cased.
     pub q: Option<String>,

@@ -1,42 +1,19 @@
 //! Church-wide roles and the small named checks handlers call before doing anything else.
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
 use super::AuthUser;
 use crate::error::AppError;
 
-/// A member's church-wide role. A leader moderates and assigns; an admin may do everything a leader
-/// may, and also manages members' roles and accounts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Admin,
-    Leader,
-    Member,
+crate::text_enum! {
+    /// A member's church-wide role. A leader moderates and assigns; an admin may do everything a
+    /// leader may, and also manages members' roles and accounts.
+    pub enum Role {
+        Admin => "admin",
+        Leader => "leader",
+        Member => "member",
+    }
 }
 
 impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Leader => "leader",
-            Role::Member => "member",
-        }
-    }
-
-    /// Reads a stored role; anything else in the database is a bug, not user input.
-    pub fn from_db(value: &str) -> Result<Self, AppError> {
-        match value {
-            "admin" => Ok(Role::Admin),
-            "leader" => Ok(Role::Leader),
-            "member" => Ok(Role::Member),
-            other => Err(AppError::Internal(format!(
-                "unknown role in database: {other}"
-            ))),
-        }
-    }
-
     /// Leaders and admins: "leader" in api.md.
     pub fn is_leader(self) -> bool {
         matches!(self, Role::Leader | Role::Admin)

@@ -11,7 +11,7 @@ use std::time::Duration;
 use actix_web::web;
 use diesel::Connection;
 
-pub use connection::{Backend, ConnectionManager, DatabaseUrl, DbConnection};
+pub use connection::{Backend, ConnectionManager, DatabaseUrl, DbConnection, MultiBackend};
 pub use migrations::run_migrations;
 
 use crate::error::AppError;

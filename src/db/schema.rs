@@ -31,4 +31,102 @@ diesel::table! {
 }
 
 diesel::joinable!(refresh_tokens -> members (member_id));
-diesel::allow_tables_to_appear_in_same_query!(members, refresh_tokens);
+
+diesel::table! {
+    categories (id) {
+        id -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    prayer_requests (id) {
+        id -> Text,
+        title -> Text,
+        body -> Text,
+        search_text -> Text,
+        category_id -> Text,
+        kind -> Text,
+        on_behalf_of -> Nullable<Text>,
+        visibility -> Text,
+        urgent -> Bool,
+        anonymous -> Bool,
+        allow_comments -> Bool,
+        status -> Text,
+        expires_on -> Date,
+        prayer_count -> BigInt,
+        intercessor_count -> BigInt,
+        last_prayed_at -> Nullable<Timestamp>,
+        requester_id -> Nullable<Text>,
+        submitter_name -> Nullable<Text>,
+        submitter_email -> Nullable<Text>,
+        flagged -> Bool,
+        flag_reason -> Nullable<Text>,
+        flagged_at -> Nullable<Timestamp>,
+        rejection_reason -> Nullable<Text>,
+        answered_at -> Nullable<Timestamp>,
+        testimony -> Nullable<Text>,
+        share_testimony -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    prayers (id) {
+        id -> Text,
+        request_id -> Text,
+        member_id -> Nullable<Text>,
+        note -> Nullable<Text>,
+        anonymous -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    request_intercessors (request_id, member_id) {
+        request_id -> Text,
+        member_id -> Text,
+        first_prayed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    request_updates (id) {
+        id -> Text,
+        request_id -> Text,
+        author_id -> Nullable<Text>,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    request_comments (id) {
+        id -> Text,
+        request_id -> Text,
+        author_id -> Nullable<Text>,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(prayer_requests -> categories (category_id));
+diesel::joinable!(prayers -> prayer_requests (request_id));
+diesel::joinable!(request_intercessors -> prayer_requests (request_id));
+diesel::joinable!(request_updates -> prayer_requests (request_id));
+diesel::joinable!(request_comments -> prayer_requests (request_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    members,
+    refresh_tokens,
+    categories,
+    prayer_requests,
+    prayers,
+    request_intercessors,
+    request_updates,
+    request_comments,
+);

@@ -27,39 +27,77 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let content_type_ok = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(is_json_media_type)
-            .unwrap_or(false);
-        let declared_length = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        let mut payload = payload.take();
+        let body = read_body(req, payload);
         Box::pin(async move {
-            if declared_length.is_some_and(|n| n > DEFAULT_LIMIT) {
-                return Err(AppError::PayloadTooLarge(DEFAULT_LIMIT));
-            }
+            let (content_type_ok, body) = body.await?;
             if !content_type_ok {
-                return Err(AppError::BadRequest(
-                    "The body must be JSON, sent with `Content-Type: application/json`.".into(),
-                ));
-            }
-            let mut body = Vec::with_capacity(declared_length.unwrap_or(256).min(DEFAULT_LIMIT));
-            while let Some(chunk) = payload.next().await {
-                let chunk =
-                    chunk.map_err(|e| AppError::BadRequest(format!("Body unreadable: {e}")))?;
-                if body.len() + chunk.len() > DEFAULT_LIMIT {
-                    return Err(AppError::PayloadTooLarge(DEFAULT_LIMIT));
-                }
-                body.extend_from_slice(&chunk);
+                return Err(not_json());
             }
             parse(&body).map(Json)
         })
     }
+}
+
+/// A JSON body that may be left out: no body at all gives `T::default()`. For actions whose
+/// fields are all optional (`POST .../answer`, `POST .../prayers`).
+pub struct JsonOrEmpty<T>(pub T);
+
+impl<T: DeserializeOwned + Default + 'static> FromRequest for JsonOrEmpty<T> {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = read_body(req, payload);
+        Box::pin(async move {
+            let (content_type_ok, body) = body.await?;
+            if body.is_empty() {
+                return Ok(JsonOrEmpty(T::default()));
+            }
+            if !content_type_ok {
+                return Err(not_json());
+            }
+            parse(&body).map(JsonOrEmpty)
+        })
+    }
+}
+
+fn not_json() -> AppError {
+    AppError::BadRequest(
+        "The body must be JSON, sent with `Content-Type: application/json`.".into(),
+    )
+}
+
+/// Reads the whole body up to the limit; also says whether it was declared as JSON.
+fn read_body(
+    req: &HttpRequest,
+    payload: &mut Payload,
+) -> LocalBoxFuture<'static, Result<(bool, Vec<u8>), AppError>> {
+    let content_type_ok = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(is_json_media_type)
+        .unwrap_or(false);
+    let declared_length = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let mut payload = payload.take();
+    Box::pin(async move {
+        if declared_length.is_some_and(|n| n > DEFAULT_LIMIT) {
+            return Err(AppError::PayloadTooLarge(DEFAULT_LIMIT));
+        }
+        let mut body = Vec::with_capacity(declared_length.unwrap_or(256).min(DEFAULT_LIMIT));
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|e| AppError::BadRequest(format!("Body unreadable: {e}")))?;
+            if body.len() + chunk.len() > DEFAULT_LIMIT {
+                return Err(AppError::PayloadTooLarge(DEFAULT_LIMIT));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok((content_type_ok, body))
+    })
 }
 
 fn is_json_media_type(value: &str) -> bool {

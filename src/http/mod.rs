@@ -6,6 +6,6 @@ pub mod pagination;
 pub mod query;
 pub mod validate;
 
-pub use json::Json;
+pub use json::{Json, JsonOrEmpty};
 pub use pagination::{Page, PageParams};
 pub use query::Query;

@@ -29,6 +29,11 @@ impl Validator {
         }
     }
 
+    /// The problems found so far, for checks that continue elsewhere (in a transaction).
+    pub fn into_errors(self) -> Vec<FieldError> {
+        self.errors
+    }
+
     pub fn finish(self) -> Result<(), AppError> {
         if self.errors.is_empty() {
             Ok(())
@@ -130,6 +135,16 @@ pub fn password(field: &str, value: &str) -> Result<(), FieldError> {
         return Err(FieldError::new(field, "must not contain NUL"));
     }
     Ok(())
+}
+
+/// serde helper for PATCH bodies: tells an absent field (`None`) from an explicit `null`
+/// (`Some(None)`). Use with `#[serde(default, deserialize_with = "present")]`.
+pub fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    serde::Deserialize::deserialize(d).map(Some)
 }
 
 #[cfg(test)]

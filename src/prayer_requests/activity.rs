@@ -1,0 +1,322 @@
+//! HTTP handlers for what happens around a request: "I prayed", updates and comments.
+
+use actix_web::{get, post, web, HttpResponse};
+use utoipa::OpenApi;
+
+use super::lifecycle;
+use super::model::{
+    CommentRow, PageQuery, Post, PostInput, PrayInput, Prayer, PrayerRow, UpdateRow, BODY_MAX,
+    REASON_MAX,
+};
+use super::store;
+use super::views::Context;
+use super::visibility::Viewer;
+use crate::auth::AuthUser;
+use crate::error::{AppError, AppResult};
+use crate::http::validate;
+use crate::http::{Json, JsonOrEmpty, Page, PageParams, Query};
+use crate::state::AppState;
+use crate::time::now;
+
+#[derive(OpenApi)]
+#[openapi(paths(
+    pray,
+    list_prayers,
+    post_update,
+    list_updates,
+    post_comment,
+    list_comments
+))]
+pub struct ActivityApi;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(pray)
+        .service(list_prayers)
+        .service(post_update)
+        .service(list_updates)
+        .service(post_comment)
+        .service(list_comments);
+}
+
+const COMMENT_MAX: usize = 1000;
+
+fn comments_off() -> AppError {
+    AppError::conflict(
+        "comments-off",
+        "The requester has not opened this request to comments.",
+    )
+}
+
+/// Say "I prayed for this" (anyone who can see the request).
+///
+/// Every call counts: `prayer_count` goes up by exactly one, `intercessor_count` by one on a
+/// member's first prayer for the request. Only `active` requests take prayers.
+#[utoipa::path(
+    tag = "Prayers",
+    params(("id" = String, Path, description = "Prayer request id")),
+    request_body(content = PrayInput, description = "Optional: the body may be left out"),
+    responses(
+        (status = 201, description = "The prayer, logged", body = Prayer),
+        (status = 409, description = "The request is not active"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/prayer-requests/{id}/prayers")]
+pub async fn pray(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+    JsonOrEmpty(input): JsonOrEmpty<PrayInput>,
+) -> AppResult<HttpResponse> {
+    let note = match input.note.as_deref() {
+        Some(n) => Some(
+            validate::text("note", n, 0, REASON_MAX).map_err(|e| AppError::Validation(vec![e]))?,
+        )
+        .filter(|n| !n.is_empty()),
+        None => None,
+    };
+    let viewer = Viewer::from(&user);
+    let prayer = state
+        .db
+        .write(move |conn| {
+            let request = store::find_visible(conn, &viewer, &id)?;
+            let at = now();
+            lifecycle::can_pray(request.status_on(at.date()))?;
+            let row = PrayerRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                request_id: request.id,
+                member_id: Some(viewer.id.clone()),
+                note,
+                anonymous: input.anonymous.unwrap_or(false),
+                created_at: at,
+            };
+            store::record_prayer(conn, &row, &viewer.id)?;
+            let ctx = Context::load(conn, &viewer, at.date(), [row.member_id.clone()])?;
+            Ok(ctx.prayer(row))
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(prayer))
+}
+
+/// Who prayed and when, newest first (the requester, or a leader).
+///
+/// Intercessors who prayed anonymously appear without a name to the requester.
+#[utoipa::path(
+    tag = "Prayers",
+    params(("id" = String, Path, description = "Prayer request id"), PageQuery),
+    responses(
+        (status = 200, description = "A page of prayers", body = Page<Prayer>),
+        (status = 403, description = "Neither the requester nor a leader"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/prayer-requests/{id}/prayers")]
+pub async fn list_prayers(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+    Query(query): Query<PageQuery>,
+) -> AppResult<web::Json<Page<Prayer>>> {
+    let page = PageParams::<String>::parse(query.limit, query.cursor.as_deref())?;
+    let viewer = Viewer::from(&user);
+    let (limit, fetch) = (page.limit, page.fetch());
+    let page = state
+        .db
+        .read(move |conn| {
+            let request = store::find_visible(conn, &viewer, &id)?;
+            if !(viewer.leader || request.is_requester(&viewer.id)) {
+                return Err(AppError::Forbidden(
+                    "Only the requester or a leader may see who prayed.".into(),
+                ));
+            }
+            let rows = store::list_prayers(conn, &request.id, page.after.as_deref(), fetch)?;
+            let ctx = Context::load(
+                conn,
+                &viewer,
+                now().date(),
+                rows.iter().map(|r| r.member_id.clone()),
+            )?;
+            Ok(Page::from_rows(
+                rows,
+                limit,
+                |r| r.id.clone(),
+                |r| ctx.prayer(r),
+            ))
+        })
+        .await?;
+    Ok(web::Json(page))
+}
+
+/// Post an update on a request (the requester, or a leader).
+#[utoipa::path(
+    tag = "Updates and comments",
+    params(("id" = String, Path, description = "Prayer request id")),
+    request_body = PostInput,
+    responses(
+        (status = 201, description = "The update", body = Post),
+        (status = 403, description = "Neither the requester nor a leader"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/prayer-requests/{id}/updates")]
+pub async fn post_update(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+    Json(input): Json<PostInput>,
+) -> AppResult<HttpResponse> {
+    let body = validate::text("body", &input.body, 1, BODY_MAX)
+        .map_err(|e| AppError::Validation(vec![e]))?;
+    let viewer = Viewer::from(&user);
+    let post = state
+        .db
+        .write(move |conn| {
+            let request = store::find_visible(conn, &viewer, &id)?;
+            if !(viewer.leader || request.is_requester(&viewer.id)) {
+                return Err(AppError::Forbidden(
+                    "Only the requester or a leader may post updates.".into(),
+                ));
+            }
+            let at = now();
+            let row = UpdateRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                request_id: request.id.clone(),
+                author_id: Some(viewer.id.clone()),
+                body,
+                created_at: at,
+            };
+            store::insert_update(conn, &row)?;
+            let ctx = Context::load(conn, &viewer, at.date(), [row.author_id.clone()])?;
+            Ok(ctx.post(&request, row))
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(post))
+}
+
+/// The updates on a request, oldest first (anyone who can see the request).
+#[utoipa::path(
+    tag = "Updates and comments",
+    params(("id" = String, Path, description = "Prayer request id"), PageQuery),
+    responses((status = 200, description = "A page of updates", body = Page<Post>)),
+    security(("bearer" = []))
+)]
+#[get("/prayer-requests/{id}/updates")]
+pub async fn list_updates(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+    Query(query): Query<PageQuery>,
+) -> AppResult<web::Json<Page<Post>>> {
+    let page = PageParams::<String>::parse(query.limit, query.cursor.as_deref())?;
+    let viewer = Viewer::from(&user);
+    let (limit, fetch) = (page.limit, page.fetch());
+    let page = state
+        .db
+        .read(move |conn| {
+            let request = store::find_visible(conn, &viewer, &id)?;
+            let rows = store::list_updates(conn, &request.id, page.after.as_deref(), fetch)?;
+            let ctx = Context::load(
+                conn,
+                &viewer,
+                now().date(),
+                rows.iter().map(|r| r.author_id.clone()),
+            )?;
+            Ok(Page::from_rows(
+                rows,
+                limit,
+                |r| r.id.clone(),
+                |r| ctx.post(&request, r),
+            ))
+        })
+        .await?;
+    Ok(web::Json(page))
+}
+
+/// Comment on a request (anyone who can see it, when its requester allows comments).
+#[utoipa::path(
+    tag = "Updates and comments",
+    params(("id" = String, Path, description = "Prayer request id")),
+    request_body = PostInput,
+    responses(
+        (status = 201, description = "The comment", body = Post),
+        (status = 409, description = "Comments are off for this request"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/prayer-requests/{id}/comments")]
+pub async fn post_comment(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+    Json(input): Json<PostInput>,
+) -> AppResult<HttpResponse> {
+    let body = validate::text("body", &input.body, 1, COMMENT_MAX)
+        .map_err(|e| AppError::Validation(vec![e]))?;
+    let viewer = Viewer::from(&user);
+    let post = state
+        .db
+        .write(move |conn| {
+            let request = store::find_visible(conn, &viewer, &id)?;
+            if !request.allow_comments {
+                return Err(comments_off());
+            }
+            let at = now();
+            let row = CommentRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                request_id: request.id.clone(),
+                author_id: Some(viewer.id.clone()),
+                body,
+                created_at: at,
+            };
+            store::insert_comment(conn, &row)?;
+            let ctx = Context::load(conn, &viewer, at.date(), [row.author_id.clone()])?;
+            Ok(ctx.post(&request, row))
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(post))
+}
+
+/// The comments on a request, oldest first (anyone who can see it, when comments are allowed).
+#[utoipa::path(
+    tag = "Updates and comments",
+    params(("id" = String, Path, description = "Prayer request id"), PageQuery),
+    responses(
+        (status = 200, description = "A page of comments", body = Page<Post>),
+        (status = 409, description = "Comments are off for this request"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/prayer-requests/{id}/comments")]
+pub async fn list_comments(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+    Query(query): Query<PageQuery>,
+) -> AppResult<web::Json<Page<Post>>> {
+    let page = PageParams::<String>::parse(query.limit, query.cursor.as_deref())?;
+    let viewer = Viewer::from(&user);
+    let (limit, fetch) = (page.limit, page.fetch());
+    let page = state
+        .db
+        .read(move |conn| {
+            let request = store::find_visible(conn, &viewer, &id)?;
+            if !request.allow_comments {
+                return Err(comments_off());
+            }
+            let rows = store::list_comments(conn, &request.id, page.after.as_deref(), fetch)?;
+            let ctx = Context::load(
+                conn,
+                &viewer,
+                now().date(),
+                rows.iter().map(|r| r.author_id.clone()),
+            )?;
+            Ok(Page::from_rows(
+                rows,
+                limit,
+                |r| r.id.clone(),
+                |r| ctx.post(&request, r),
+            ))
+        })
+        .await?;
+    Ok(web::Json(page))
+}

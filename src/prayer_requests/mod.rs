@@ -1,0 +1,10 @@
+//! Prayer requests: asking, moderating, praying, updating, answering, and the visibility rule
+//! that keeps each request within its audience.
+
+pub mod activity;
+pub mod lifecycle;
+pub mod model;
+pub mod routes;
+pub mod store;
+pub mod views;
+pub mod visibility;

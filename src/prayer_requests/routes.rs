@@ -1,0 +1,752 @@
+//! HTTP handlers for prayer requests: create, read, list, edit, delete, the public form, and the
+//! moderation and lifecycle actions.
+
+use actix_web::http::header;
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use chrono::{Duration, NaiveDate};
+use utoipa::OpenApi;
+
+use super::lifecycle;
+use super::model::{
+    search_text, AnswerInput, CreateRequestInput, Kind, PrayerRequest, PublicRequestInput,
+    ReasonInput, Received, RequestChanges, RequestListQuery, RequestRow, Sort, Status,
+    UpdateRequestInput, Visibility, BODY_MAX, ON_BEHALF_OF_MAX, REASON_MAX, TESTIMONY_MAX,
+    TITLE_MAX,
+};
+use super::store::{self, ListCursor, ListFilter};
+use super::views::Context;
+use super::visibility::Viewer;
+use crate::accounts::DISPLAY_NAME_MAX;
+use crate::auth::roles::require_leader;
+use crate::auth::{AuthUser, Role};
+use crate::categories::store as categories;
+use crate::db::DbConnection;
+use crate::error::{AppError, AppResult, FieldError};
+use crate::http::validate::{self, Validator};
+use crate::http::{Json, JsonOrEmpty, Page, PageParams, Query};
+use crate::state::AppState;
+use crate::time::now;
+
+#[derive(OpenApi)]
+#[openapi(paths(
+    create_request,
+    list_requests,
+    get_request,
+    update_request,
+    delete_request,
+    submit_public_request,
+    approve_request,
+    reject_request,
+    flag_request,
+    answer_request,
+    reopen_request,
+))]
+pub struct RequestsApi;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(create_request)
+        .service(list_requests)
+        .service(get_request)
+        .service(update_request)
+        .service(delete_request)
+        .service(submit_public_request)
+        .service(approve_request)
+        .service(reject_request)
+        .service(flag_request)
+        .service(answer_request)
+        .service(reopen_request);
+}
+
+/// Reads one request as `viewer` may see it (404 otherwise) and renders it.
+pub fn render(
+    conn: &mut DbConnection,
+    viewer: &Viewer,
+    row: RequestRow,
+) -> AppResult<PrayerRequest> {
+    let today = now().date();
+    let ctx = Context::load(conn, viewer, today, [row.requester_id.clone()])?;
+    Ok(ctx.request(row))
+}
+
+fn category_id(conn: &mut DbConnection, name: &str) -> AppResult<Result<String, FieldError>> {
+    let name = name.trim().to_lowercase();
+    Ok(categories::find_by_name(conn, &name)?
+        .map(|c| c.id)
+        .ok_or_else(|| FieldError::new("category", format!("there is no category `{name}`"))))
+}
+
+fn check_expiry(v: &mut Validator, expires_on: NaiveDate, today: NaiveDate) {
+    if expires_on < today {
+        v.add("expires_on", "must not be in the past");
+    } else if expires_on > today + Duration::days(366) {
+        v.add("expires_on", "must be at most a year ahead");
+    }
+}
+
+/// `on_behalf_of` names who an intercession is for; a prayer for oneself has none.
+fn check_on_behalf_of(v: &mut Validator, kind: Kind, on_behalf_of: Option<&str>) -> Option<String> {
+    match (kind, on_behalf_of) {
+        (Kind::Intercession, None) => {
+            v.add(
+                "on_behalf_of",
+                "is required for an intercession: who is it for?",
+            );
+            None
+        }
+        (Kind::Intercession, Some(who)) => {
+            v.take(validate::line("on_behalf_of", who, 1, ON_BEHALF_OF_MAX))
+        }
+        (Kind::Prayer, Some(_)) => {
+            v.add("on_behalf_of", "is only for kind `intercession`");
+            None
+        }
+        (Kind::Prayer, None) => None,
+    }
+}
+
+fn viewer_of(user: &AuthUser) -> Viewer {
+    Viewer::from(user)
+}
+
+/// Only the requester or a leader may change a request they can see.
+fn require_requester_or_leader(row: &RequestRow, user: &AuthUser) -> AppResult<()> {
+    if user.role.is_leader() || row.is_requester(&user.id) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "Only the requester or a leader may do this.".into(),
+        ))
+    }
+}
+
+/// Ask for prayer (members).
+///
+/// Members' requests start `active`, or `pending` a leader's approval when `REQUIRE_APPROVAL` is
+/// on. Leaders' own requests start `active`.
+#[utoipa::path(
+    tag = "Prayer requests",
+    request_body = CreateRequestInput,
+    responses((status = 201, description = "The new request", body = PrayerRequest)),
+    security(("bearer" = []))
+)]
+#[post("/prayer-requests")]
+pub async fn create_request(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    Json(input): Json<CreateRequestInput>,
+) -> AppResult<HttpResponse> {
+    let at = now();
+    let today = at.date();
+    let mut v = Validator::new();
+    let title = v.take(validate::line("title", &input.title, 1, TITLE_MAX));
+    let body = v.take(validate::text("body", &input.body, 1, BODY_MAX));
+    let on_behalf_of = check_on_behalf_of(&mut v, input.kind, input.on_behalf_of.as_deref());
+    let expires_on = input
+        .expires_on
+        .unwrap_or(today + Duration::days(state.config.request_expiry_days));
+    check_expiry(&mut v, expires_on, today);
+    let status = if state.config.require_approval && !user.role.is_leader() {
+        Status::Pending
+    } else {
+        Status::Active
+    };
+    let viewer = viewer_of(&user);
+    let mut errors = v.into_errors();
+    let view = state
+        .db
+        .write(move |conn| {
+            let category = category_id(conn, &input.category)?;
+            let category_id = match category {
+                Ok(id) => id,
+                Err(e) => {
+                    errors.push(e);
+                    String::new()
+                }
+            };
+            if !errors.is_empty() {
+                return Err(AppError::Validation(errors));
+            }
+            let (title, body) = (title.expect("valid"), body.expect("valid"));
+            let row = RequestRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                search_text: search_text(&title, &body),
+                title,
+                body,
+                category_id,
+                kind: input.kind.as_str().into(),
+                on_behalf_of,
+                visibility: input.visibility.unwrap_or(Visibility::Team).as_str().into(),
+                urgent: input.urgent.unwrap_or(false),
+                anonymous: input.anonymous.unwrap_or(false),
+                allow_comments: input.allow_comments.unwrap_or(false),
+                status: status.as_str().into(),
+                expires_on,
+                prayer_count: 0,
+                intercessor_count: 0,
+                last_prayed_at: None,
+                requester_id: Some(viewer.id.clone()),
+                submitter_name: None,
+                submitter_email: None,
+                flagged: false,
+                flag_reason: None,
+                flagged_at: None,
+                rejection_reason: None,
+                answered_at: None,
+                testimony: None,
+                share_testimony: false,
+                created_at: at,
+                updated_at: at,
+            };
+            store::insert(conn, &row)?;
+            render(conn, &viewer, row)
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((
+            header::LOCATION,
+            format!("/api/v1/prayer-requests/{}", view.id),
+        ))
+        .json(view))
+}
+
+/// List the requests the caller may see.
+///
+/// Never shows a request the caller may not see. `sort=needs_prayer` is the intercessor's prayer
+/// list: urgent first, then fewest prayers in the last 7 days, then oldest (active requests unless
+/// `status` says otherwise).
+#[utoipa::path(
+    tag = "Prayer requests",
+    params(RequestListQuery),
+    responses((status = 200, description = "A page of requests", body = Page<PrayerRequest>)),
+    security(("bearer" = []))
+)]
+#[get("/prayer-requests")]
+pub async fn list_requests(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    Query(query): Query<RequestListQuery>,
+) -> AppResult<web::Json<Page<PrayerRequest>>> {
+    let sort = query.sort.unwrap_or(Sort::Newest);
+    let page = PageParams::<ListCursor>::parse(query.limit, query.cursor.as_deref())?;
+    let cursor_fits = matches!(
+        (&page.after, sort),
+        (None, _)
+            | (Some(ListCursor::Newest(_)), Sort::Newest)
+            | (Some(ListCursor::NeedsPrayer(..)), Sort::NeedsPrayer)
+    );
+    if !cursor_fits {
+        return Err(AppError::invalid(
+            "cursor",
+            "belongs to a list in another order",
+        ));
+    }
+    let q = query
+        .q
+        .as_deref()
+        .map(|q| q.trim().to_lowercase())
+        .filter(|q| !q.is_empty());
+    if q.as_ref().is_some_and(|q| q.chars().count() > 200) {
+        return Err(AppError::invalid("q", "must be at most 200 characters"));
+    }
+    let viewer = viewer_of(&user);
+    let (limit, fetch) = (page.limit, page.fetch());
+    let page = state
+        .db
+        .read(move |conn| {
+            let category_id = match &query.category {
+                Some(name) => {
+                    Some(category_id(conn, name)?.map_err(|e| AppError::Validation(vec![e]))?)
+                }
+                None => None,
+            };
+            let filter = ListFilter {
+                status: query.status,
+                category_id,
+                kind: query.kind.map(|k| k.as_str().to_string()),
+                urgent: query.urgent,
+                mine: query.mine,
+                flagged: query.flagged,
+                q,
+            };
+            let at = now();
+            let rows = store::list(conn, &viewer, &filter, sort, page.after, fetch, at)?;
+            let ctx = Context::load(
+                conn,
+                &viewer,
+                at.date(),
+                rows.iter().map(|(r, _)| r.requester_id.clone()),
+            )?;
+            Ok(Page::from_rows(
+                rows,
+                limit,
+                |(r, recent)| match recent {
+                    Some(n) => ListCursor::NeedsPrayer(r.urgent, *n, r.id.clone()),
+                    None => ListCursor::Newest(r.id.clone()),
+                },
+                |(r, _)| ctx.request(r),
+            ))
+        })
+        .await?;
+    Ok(web::Json(page))
+}
+
+/// One request, if the caller may see it.
+#[utoipa::path(
+    tag = "Prayer requests",
+    params(("id" = String, Path, description = "Prayer request id")),
+    responses((status = 200, description = "The request", body = PrayerRequest)),
+    security(("bearer" = []))
+)]
+#[get("/prayer-requests/{id}")]
+pub async fn get_request(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+) -> AppResult<web::Json<PrayerRequest>> {
+    let viewer = viewer_of(&user);
+    let view = state
+        .db
+        .read(move |conn| {
+            let row = store::find_visible(conn, &viewer, &id)?;
+            render(conn, &viewer, row)
+        })
+        .await?;
+    Ok(web::Json(view))
+}
+
+/// Edit a request (its requester, or a leader).
+///
+/// With `REQUIRE_APPROVAL` on, a member's change to the title or body sends the request back to
+/// `pending` until a leader approves it again.
+#[utoipa::path(
+    tag = "Prayer requests",
+    params(("id" = String, Path, description = "Prayer request id")),
+    request_body = UpdateRequestInput,
+    responses(
+        (status = 200, description = "The updated request", body = PrayerRequest),
+        (status = 403, description = "Neither the requester nor a leader"),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/prayer-requests/{id}")]
+pub async fn update_request(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+    Json(input): Json<UpdateRequestInput>,
+) -> AppResult<web::Json<PrayerRequest>> {
+    let viewer = viewer_of(&user);
+    let require_approval = state.config.require_approval && !user.role.is_leader();
+    let view = state
+        .db
+        .write(move |conn| {
+            let row = store::find_visible(conn, &viewer, &id)?;
+            require_requester_or_leader(&row, &user)?;
+            let today = now().date();
+            let mut v = Validator::new();
+            let title = input
+                .title
+                .as_deref()
+                .and_then(|t| v.take(validate::line("title", t, 1, TITLE_MAX)));
+            let body = input
+                .body
+                .as_deref()
+                .and_then(|b| v.take(validate::text("body", b, 1, BODY_MAX)));
+            let kind = input.kind.unwrap_or(Kind::from_db(&row.kind)?);
+            let on_behalf_of_now = match &input.on_behalf_of {
+                Some(value) => value.clone(),
+                None if input.kind == Some(Kind::Prayer) => None,
+                None => row.on_behalf_of.clone(),
+            };
+            let on_behalf_of = check_on_behalf_of(&mut v, kind, on_behalf_of_now.as_deref());
+            if let Some(expires_on) = input.expires_on {
+                check_expiry(&mut v, expires_on, today);
+            }
+            let category_id = match &input.category {
+                Some(name) => v.take(category_id(conn, name)?),
+                None => None,
+            };
+            v.finish()?;
+            let text_changed = title.as_ref().is_some_and(|t| *t != row.title)
+                || body.as_ref().is_some_and(|b| *b != row.body);
+            let changes = RequestChanges {
+                search_text: (title.is_some() || body.is_some()).then(|| {
+                    search_text(
+                        title.as_deref().unwrap_or(&row.title),
+                        body.as_deref().unwrap_or(&row.body),
+                    )
+                }),
+                title,
+                body,
+                category_id,
+                kind: input.kind.map(|k| k.as_str().to_string()),
+                on_behalf_of: Some(on_behalf_of),
+                visibility: input.visibility.map(|v| v.as_str().to_string()),
+                urgent: input.urgent,
+                anonymous: input.anonymous,
+                allow_comments: input.allow_comments,
+                expires_on: input.expires_on,
+                status: (require_approval
+                    && text_changed
+                    && row.status_on(today) == Status::Active)
+                    .then(|| Status::Pending.as_str().to_string()),
+                updated_at: Some(now()),
+                ..Default::default()
+            };
+            store::update(conn, &row.id, &changes)?;
+            let row = store::get(conn, &row.id)?;
+            render(conn, &viewer, row)
+        })
+        .await?;
+    Ok(web::Json(view))
+}
+
+/// Delete a request with its prayers, updates and comments (its requester, or an admin).
+#[utoipa::path(
+    tag = "Prayer requests",
+    params(("id" = String, Path, description = "Prayer request id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, description = "Neither the requester nor an admin"),
+    ),
+    security(("bearer" = []))
+)]
+#[delete("/prayer-requests/{id}")]
+pub async fn delete_request(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let viewer = viewer_of(&user);
+    state
+        .db
+        .write(move |conn| {
+            let row = store::find_visible(conn, &viewer, &id)?;
+            if !(row.is_requester(&user.id) || user.role == Role::Admin) {
+                return Err(AppError::Forbidden(
+                    "Only the requester or an admin may delete a request.".into(),
+                ));
+            }
+            store::delete(conn, &row.id)
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Ask for prayer without an account (visitors).
+///
+/// The request waits, `pending` and visible to leaders only, until a leader approves it. The
+/// answer says nothing about it (no id). Limited per client address (`PUBLIC_REQUESTS_PER_HOUR`).
+#[utoipa::path(
+    tag = "Prayer requests",
+    request_body = PublicRequestInput,
+    responses(
+        (status = 202, description = "Received; leaders will read it", body = Received),
+        (status = 429, description = "Too many submissions from this address; see `Retry-After`"),
+    )
+)]
+#[post("/public/prayer-requests")]
+pub async fn submit_public_request(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    Json(input): Json<PublicRequestInput>,
+) -> AppResult<HttpResponse> {
+    let address = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    state.limits.public_requests_per_address.check(&address)?;
+    let at = now();
+    let mut v = Validator::new();
+    let title = v.take(validate::line("title", &input.title, 1, TITLE_MAX));
+    let body = v.take(validate::text("body", &input.body, 1, BODY_MAX));
+    let name = input
+        .name
+        .as_deref()
+        .and_then(|n| v.take(validate::line("name", n, 0, DISPLAY_NAME_MAX)))
+        .filter(|n| !n.is_empty());
+    let email = input
+        .email
+        .as_deref()
+        .filter(|e| !e.trim().is_empty())
+        .and_then(|e| v.take(validate::email("email", e)));
+    let expires_on = at.date() + Duration::days(state.config.request_expiry_days);
+    let mut errors = v.into_errors();
+    state
+        .db
+        .write(move |conn| {
+            let category_id = match category_id(conn, &input.category)? {
+                Ok(id) => id,
+                Err(e) => {
+                    errors.push(e);
+                    String::new()
+                }
+            };
+            if !errors.is_empty() {
+                return Err(AppError::Validation(errors));
+            }
+            let (title, body) = (title.expect("valid"), body.expect("valid"));
+            store::insert(
+                conn,
+                &RequestRow {
+                    id: uuid::Uuid::now_v7().to_string(),
+                    search_text: search_text(&title, &body),
+                    title,
+                    body,
+                    category_id,
+                    kind: Kind::Prayer.as_str().into(),
+                    on_behalf_of: None,
+                    visibility: Visibility::Leaders.as_str().into(),
+                    urgent: false,
+                    anonymous: false,
+                    allow_comments: false,
+                    status: Status::Pending.as_str().into(),
+                    expires_on,
+                    prayer_count: 0,
+                    intercessor_count: 0,
+                    last_prayed_at: None,
+                    requester_id: None,
+                    submitter_name: name,
+                    submitter_email: email,
+                    flagged: false,
+                    flag_reason: None,
+                    flagged_at: None,
+                    rejection_reason: None,
+                    answered_at: None,
+                    testimony: None,
+                    share_testimony: false,
+                    created_at: at,
+                    updated_at: at,
+                },
+            )
+        })
+        .await?;
+    Ok(HttpResponse::Accepted().json(Received { status: "received" }))
+}
+
+/// Approve a request (leaders): a pending one goes `active`, a flagged one is released again,
+/// a rejected one is restored.
+#[utoipa::path(
+    tag = "Moderation",
+    params(("id" = String, Path, description = "Prayer request id")),
+    responses(
+        (status = 200, description = "The approved request", body = PrayerRequest),
+        (status = 403, description = "The caller is not a leader"),
+        (status = 409, description = "Nothing to approve"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/prayer-requests/{id}/approve")]
+pub async fn approve_request(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+) -> AppResult<web::Json<PrayerRequest>> {
+    require_leader(&user)?;
+    let viewer = viewer_of(&user);
+    let view = state
+        .db
+        .write(move |conn| {
+            let row = store::find_visible(conn, &viewer, &id)?;
+            let status = row.status_on(now().date());
+            let rejected = row.rejection_reason.is_some();
+            lifecycle::can_approve(status, row.flagged, rejected)?;
+            let changes = RequestChanges {
+                status: (status == Status::Pending || rejected)
+                    .then(|| Status::Active.as_str().to_string()),
+                flagged: Some(false),
+                flag_reason: Some(None),
+                flagged_at: Some(None),
+                rejection_reason: Some(None),
+                updated_at: Some(now()),
+                ..Default::default()
+            };
+            store::update(conn, &row.id, &changes)?;
+            let row = store::get(conn, &row.id)?;
+            render(conn, &viewer, row)
+        })
+        .await?;
+    Ok(web::Json(view))
+}
+
+/// Reject a request (leaders): it is `closed`, the reason shown to its requester and leaders.
+#[utoipa::path(
+    tag = "Moderation",
+    params(("id" = String, Path, description = "Prayer request id")),
+    request_body = ReasonInput,
+    responses(
+        (status = 200, description = "The rejected request", body = PrayerRequest),
+        (status = 403, description = "The caller is not a leader"),
+        (status = 409, description = "Already answered or closed"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/prayer-requests/{id}/reject")]
+pub async fn reject_request(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+    Json(input): Json<ReasonInput>,
+) -> AppResult<web::Json<PrayerRequest>> {
+    require_leader(&user)?;
+    let reason = validate::line("reason", &input.reason, 1, REASON_MAX)
+        .map_err(|e| AppError::Validation(vec![e]))?;
+    let viewer = viewer_of(&user);
+    let view = state
+        .db
+        .write(move |conn| {
+            let row = store::find_visible(conn, &viewer, &id)?;
+            lifecycle::can_reject(row.status_on(now().date()))?;
+            let changes = RequestChanges {
+                status: Some(Status::Closed.as_str().into()),
+                rejection_reason: Some(Some(reason)),
+                flagged: Some(false),
+                updated_at: Some(now()),
+                ..Default::default()
+            };
+            store::update(conn, &row.id, &changes)?;
+            let row = store::get(conn, &row.id)?;
+            render(conn, &viewer, row)
+        })
+        .await?;
+    Ok(web::Json(view))
+}
+
+/// Report a request as inappropriate (anyone who can see it).
+///
+/// It leaves the congregation's view at once, until a leader approves it again. The reason is
+/// shown to leaders only.
+#[utoipa::path(
+    tag = "Moderation",
+    params(("id" = String, Path, description = "Prayer request id")),
+    request_body = ReasonInput,
+    responses((status = 204, description = "Flagged for the leaders")),
+    security(("bearer" = []))
+)]
+#[post("/prayer-requests/{id}/flag")]
+pub async fn flag_request(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+    Json(input): Json<ReasonInput>,
+) -> AppResult<HttpResponse> {
+    let reason = validate::text("reason", &input.reason, 1, REASON_MAX)
+        .map_err(|e| AppError::Validation(vec![e]))?;
+    let viewer = viewer_of(&user);
+    state
+        .db
+        .write(move |conn| {
+            let row = store::find_visible(conn, &viewer, &id)?;
+            let at = now();
+            let changes = RequestChanges {
+                flagged: Some(true),
+                flag_reason: Some(Some(reason)),
+                flagged_at: Some(Some(at)),
+                updated_at: Some(at),
+                ..Default::default()
+            };
+            store::update(conn, &row.id, &changes)
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Mark a request answered, with a testimony (its requester, or a leader).
+#[utoipa::path(
+    tag = "Prayer requests",
+    params(("id" = String, Path, description = "Prayer request id")),
+    request_body(content = AnswerInput, description = "Optional: the body may be left out"),
+    responses(
+        (status = 200, description = "The answered request", body = PrayerRequest),
+        (status = 403, description = "Neither the requester nor a leader"),
+        (status = 409, description = "Already answered, or still pending"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/prayer-requests/{id}/answer")]
+pub async fn answer_request(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+    JsonOrEmpty(input): JsonOrEmpty<AnswerInput>,
+) -> AppResult<web::Json<PrayerRequest>> {
+    let testimony = match input.testimony.as_deref() {
+        Some(t) => Some(
+            validate::text("testimony", t, 0, TESTIMONY_MAX)
+                .map_err(|e| AppError::Validation(vec![e]))?,
+        )
+        .filter(|t| !t.is_empty()),
+        None => None,
+    };
+    let viewer = viewer_of(&user);
+    let view = state
+        .db
+        .write(move |conn| {
+            let row = store::find_visible(conn, &viewer, &id)?;
+            require_requester_or_leader(&row, &user)?;
+            lifecycle::can_answer(row.status_on(now().date()))?;
+            let at = now();
+            let changes = RequestChanges {
+                status: Some(Status::Answered.as_str().into()),
+                answered_at: Some(Some(at)),
+                testimony: testimony.map(Some),
+                share_testimony: input.share_testimony,
+                updated_at: Some(at),
+                ..Default::default()
+            };
+            store::update(conn, &row.id, &changes)?;
+            let row = store::get(conn, &row.id)?;
+            render(conn, &viewer, row)
+        })
+        .await?;
+    Ok(web::Json(view))
+}
+
+/// Reopen an answered, closed or expired request (its requester, or a leader).
+///
+/// It becomes `active` again with a new expiry, `REQUEST_EXPIRY_DAYS` from today. Its history,
+/// updates and testimony stay. A request a leader rejected is reopened by a leader only.
+#[utoipa::path(
+    tag = "Prayer requests",
+    params(("id" = String, Path, description = "Prayer request id")),
+    responses(
+        (status = 200, description = "The reopened request", body = PrayerRequest),
+        (status = 403, description = "Neither the requester nor a leader"),
+        (status = 409, description = "Pending or active, or rejected and the caller is no leader"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/prayer-requests/{id}/reopen")]
+pub async fn reopen_request(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+) -> AppResult<web::Json<PrayerRequest>> {
+    let viewer = viewer_of(&user);
+    let days = state.config.request_expiry_days;
+    let view = state
+        .db
+        .write(move |conn| {
+            let row = store::find_visible(conn, &viewer, &id)?;
+            require_requester_or_leader(&row, &user)?;
+            let at = now();
+            lifecycle::can_reopen(
+                row.status_on(at.date()),
+                row.rejection_reason.is_some(),
+                user.role.is_leader(),
+            )?;
+            let changes = RequestChanges {
+                status: Some(Status::Active.as_str().into()),
+                expires_on: Some(at.date() + Duration::days(days)),
+                answered_at: Some(None),
+                rejection_reason: Some(None),
+                updated_at: Some(at),
+                ..Default::default()
+            };
+            store::update(conn, &row.id, &changes)?;
+            let row = store::get(conn, &row.id)?;
+            render(conn, &viewer, row)
+        })
+        .await?;
+    Ok(web::Json(view))
+}

@@ -1,0 +1,306 @@
+//! Queries on prayer requests, prayers, updates and comments. Every read of requests goes through
+//! [`visible_to`], so the visibility rule cannot be forgotten in one of them.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::model::{CommentRow, PrayerRow, RequestChanges, RequestRow, Sort, Status, UpdateRow};
+use super::visibility::{visible_to, Viewer};
+use crate::db::schema::{
+    prayer_requests, prayers, request_comments, request_intercessors, request_updates,
+};
+use crate::db::DbConnection;
+use crate::error::{AppError, AppResult};
+
+pub fn insert(conn: &mut DbConnection, row: &RequestRow) -> AppResult<()> {
+    diesel::insert_into(prayer_requests::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The request, if `viewer` may see it; otherwise 404, exactly as if it did not exist.
+pub fn find_visible(conn: &mut DbConnection, viewer: &Viewer, id: &str) -> AppResult<RequestRow> {
+    prayer_requests::table
+        .find(id)
+        .filter(visible_to(viewer))
+        .select(RequestRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(AppError::NotFound)
+}
+
+pub fn update(conn: &mut DbConnection, id: &str, changes: &RequestChanges) -> AppResult<()> {
+    diesel::update(prayer_requests::table.find(id))
+        .set(changes)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Reads a request back after a change, without the visibility filter: the caller was allowed to
+/// make the change, and a leader's rejection must still show the requester the result.
+pub fn get(conn: &mut DbConnection, id: &str) -> AppResult<RequestRow> {
+    Ok(prayer_requests::table
+        .find(id)
+        .select(RequestRow::as_select())
+        .first(conn)?)
+}
+
+pub fn delete(conn: &mut DbConnection, id: &str) -> AppResult<()> {
+    diesel::delete(prayer_requests::table.find(id)).execute(conn)?;
+    Ok(())
+}
+
+/// Filters of a request list, already validated.
+#[derive(Debug, Default)]
+pub struct ListFilter {
+    pub status: Option<Status>,
+    pub category_id: Option<String>,
+    pub kind: Option<String>,
+    pub urgent: Option<bool>,
+    pub mine: Option<bool>,
+    pub flagged: Option<bool>,
+    /// Lower-cased.
+    pub q: Option<String>,
+}
+
+/// Where a page of a list starts.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum ListCursor {
+    /// `newest`: the last id shown.
+    Newest(String),
+    /// `needs_prayer`: the last row's urgency, prayers in the last 7 days, and id.
+    NeedsPrayer(bool, i64, String),
+}
+
+/// A listed request and its prayers in the last 7 days (counted only for `needs_prayer`).
+pub type Listed = (RequestRow, Option<i64>);
+
+/// Lists what `viewer` may see, filtered, in `sort` order, starting after `after`.
+pub fn list(
+    conn: &mut DbConnection,
+    viewer: &Viewer,
+    filter: &ListFilter,
+    sort: Sort,
+    after: Option<ListCursor>,
+    fetch: i64,
+    now: NaiveDateTime,
+) -> AppResult<Vec<Listed>> {
+    let today = now.date();
+    let mut query = prayer_requests::table
+        .filter(visible_to(viewer))
+        .into_boxed();
+    let status = match (filter.status, sort) {
+        (None, Sort::NeedsPrayer) => Some(Status::Active),
+        (status, _) => status,
+    };
+    query = match status {
+        None => query,
+        Some(Status::Active) => query
+            .filter(prayer_requests::status.eq("active"))
+            .filter(prayer_requests::expires_on.ge(today)),
+        Some(Status::Expired) => query
+            .filter(prayer_requests::status.eq("active"))
+            .filter(prayer_requests::expires_on.lt(today)),
+        Some(other) => query.filter(prayer_requests::status.eq(other.as_str())),
+    };
+    if let Some(category_id) = &filter.category_id {
+        query = query.filter(prayer_requests::category_id.eq(category_id.clone()));
+    }
+    if let Some(kind) = &filter.kind {
+        query = query.filter(prayer_requests::kind.eq(kind.clone()));
+    }
+    if let Some(urgent) = filter.urgent {
+        query = query.filter(prayer_requests::urgent.eq(urgent));
+    }
+    match filter.mine {
+        Some(true) => {
+            query = query.filter(
+                prayer_requests::requester_id
+                    .assume_not_null()
+                    .eq(viewer.id.clone()),
+            )
+        }
+        Some(false) => {
+            query = query.filter(
+                prayer_requests::requester_id
+                    .is_null()
+                    .or(prayer_requests::requester_id
+                        .assume_not_null()
+                        .ne(viewer.id.clone())),
+            )
+        }
+        None => {}
+    }
+    if let Some(flagged) = filter.flagged {
+        query = query.filter(prayer_requests::flagged.eq(flagged));
+    }
+    if let Some(q) = &filter.q {
+        query = query.filter(
+            prayer_requests::search_text
+                .like(crate::accounts::store::like_pattern(q))
+                .escape('\\'),
+        );
+    }
+
+    match sort {
+        Sort::Newest => {
+            if let Some(ListCursor::Newest(id)) = after {
+                query = query.filter(prayer_requests::id.lt(id));
+            }
+            let rows = query
+                .select(RequestRow::as_select())
+                .order(prayer_requests::id.desc())
+                .limit(fetch)
+                .load::<RequestRow>(conn)?;
+            Ok(rows.into_iter().map(|r| (r, None)).collect())
+        }
+        Sort::NeedsPrayer => {
+            let cutoff = now - Duration::days(7);
+            let recent = || {
+                prayers::table
+                    .filter(prayers::request_id.eq(prayer_requests::id))
+                    .filter(prayers::created_at.ge(cutoff))
+                    .count()
+                    .single_value()
+                    .assume_not_null()
+            };
+            if let Some(ListCursor::NeedsPrayer(urgent, count, id)) = after {
+                let later_in_tier = recent()
+                    .gt(count)
+                    .or(recent().eq(count).and(prayer_requests::id.gt(id)));
+                query = if urgent {
+                    query.filter(
+                        prayer_requests::urgent
+                            .eq(false)
+                            .or(prayer_requests::urgent.eq(true).and(later_in_tier)),
+                    )
+                } else {
+                    query.filter(prayer_requests::urgent.eq(false).and(later_in_tier))
+                };
+            }
+            let rows = query
+                .select((RequestRow::as_select(), recent()))
+                .order((
+                    prayer_requests::urgent.desc(),
+                    recent().asc(),
+                    prayer_requests::id.asc(),
+                ))
+                .limit(fetch)
+                .load::<(RequestRow, i64)>(conn)?;
+            Ok(rows.into_iter().map(|(r, n)| (r, Some(n))).collect())
+        }
+    }
+}
+
+/// Records one "I prayed": the prayer row, the distinct intercessor (once), and the counters,
+/// each an atomic update so that simultaneous prayers all count.
+pub fn record_prayer(conn: &mut DbConnection, row: &PrayerRow, member_id: &str) -> AppResult<()> {
+    diesel::insert_into(prayers::table)
+        .values(row)
+        .execute(conn)?;
+    let first_time = insert_intercessor(conn, &row.request_id, member_id, row.created_at)?;
+    diesel::update(prayer_requests::table.find(&row.request_id))
+        .set((
+            prayer_requests::prayer_count.eq(prayer_requests::prayer_count + 1),
+            prayer_requests::intercessor_count
+                .eq(prayer_requests::intercessor_count + i64::from(first_time)),
+            prayer_requests::last_prayed_at.eq(row.created_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// True when this is the member's first prayer for the request. The primary key decides, so two
+/// simultaneous first prayers by one member count once.
+fn insert_intercessor(
+    conn: &mut DbConnection,
+    request_id: &str,
+    member_id: &str,
+    at: NaiveDateTime,
+) -> AppResult<bool> {
+    let values = (
+        request_intercessors::request_id.eq(request_id),
+        request_intercessors::member_id.eq(member_id),
+        request_intercessors::first_prayed_at.eq(at),
+    );
+    let inserted = match conn {
+        DbConnection::Postgresql(pg) => diesel::insert_into(request_intercessors::table)
+            .values(values)
+            .on_conflict_do_nothing()
+            .execute(pg)?,
+        DbConnection::Sqlite(lite) => diesel::insert_or_ignore_into(request_intercessors::table)
+            .values(values)
+            .execute(lite)?,
+    };
+    Ok(inserted == 1)
+}
+
+pub fn list_prayers(
+    conn: &mut DbConnection,
+    request_id: &str,
+    after: Option<&str>,
+    fetch: i64,
+) -> AppResult<Vec<PrayerRow>> {
+    let mut query = prayers::table
+        .filter(prayers::request_id.eq(request_id))
+        .select(PrayerRow::as_select())
+        .order(prayers::id.desc())
+        .limit(fetch)
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(prayers::id.lt(after.to_string()));
+    }
+    Ok(query.load(conn)?)
+}
+
+pub fn insert_update(conn: &mut DbConnection, row: &UpdateRow) -> AppResult<()> {
+    diesel::insert_into(request_updates::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn list_updates(
+    conn: &mut DbConnection,
+    request_id: &str,
+    after: Option<&str>,
+    fetch: i64,
+) -> AppResult<Vec<UpdateRow>> {
+    let mut query = request_updates::table
+        .filter(request_updates::request_id.eq(request_id))
+        .select(UpdateRow::as_select())
+        .order(request_updates::id.asc())
+        .limit(fetch)
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(request_updates::id.gt(after.to_string()));
+    }
+    Ok(query.load(conn)?)
+}
+
+pub fn insert_comment(conn: &mut DbConnection, row: &CommentRow) -> AppResult<()> {
+    diesel::insert_into(request_comments::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn list_comments(
+    conn: &mut DbConnection,
+    request_id: &str,
+    after: Option<&str>,
+    fetch: i64,
+) -> AppResult<Vec<CommentRow>> {
+    let mut query = request_comments::table
+        .filter(request_comments::request_id.eq(request_id))
+        .select(CommentRow::as_select())
+        .order(request_comments::id.asc())
+        .limit(fetch)
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(request_comments::id.gt(after.to_string()));
+    }
+    Ok(query.load(conn)?)
+}

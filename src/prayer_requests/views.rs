@@ -1,0 +1,183 @@
+//! Turning rows into what a given caller may read: anonymity, private notes and moderation
+//! details are decided here, per viewer, in one place.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+
+use super::model::{
+    CommentRow, Kind, PersonRef, Post, Prayer, PrayerRequest, PrayerRow, RequestRow, UpdateRow,
+    Visibility, Visitor,
+};
+use super::visibility::Viewer;
+use crate::accounts::store::display_names;
+use crate::categories::store as categories;
+use crate::db::DbConnection;
+use crate::error::AppResult;
+use crate::time::to_utc;
+
+/// What building views needs beyond the rows: loaded once per response, never once per row.
+pub struct Context {
+    pub viewer: Viewer,
+    pub today: NaiveDate,
+    categories: HashMap<String, String>,
+    names: HashMap<String, String>,
+}
+
+impl Context {
+    /// Loads category names and the display names of `people` (requesters, intercessors, authors).
+    pub fn load(
+        conn: &mut DbConnection,
+        viewer: &Viewer,
+        today: NaiveDate,
+        people: impl IntoIterator<Item = Option<String>>,
+    ) -> AppResult<Self> {
+        let mut ids: Vec<String> = people.into_iter().flatten().collect();
+        ids.sort();
+        ids.dedup();
+        Ok(Context {
+            viewer: viewer.clone(),
+            today,
+            categories: categories::names(conn)?,
+            names: display_names(conn, &ids)?,
+        })
+    }
+
+    fn person(&self, id: Option<&String>) -> Option<PersonRef> {
+        let id = id?;
+        Some(PersonRef {
+            id: id.clone(),
+            display_name: self.names.get(id)?.clone(),
+        })
+    }
+
+    fn is(&self, member_id: Option<&String>) -> bool {
+        member_id == Some(&self.viewer.id)
+    }
+
+    pub fn request(&self, row: RequestRow) -> PrayerRequest {
+        let leader = self.viewer.leader;
+        let requester_or_leader = leader || row.is_requester(&self.viewer.id);
+        PrayerRequest {
+            status: row.status_on(self.today),
+            category: self
+                .categories
+                .get(&row.category_id)
+                .cloned()
+                .unwrap_or_default(),
+            kind: Kind::from_db(&row.kind).unwrap_or(Kind::Prayer),
+            visibility: Visibility::from_db(&row.visibility).unwrap_or(Visibility::Leaders),
+            requester: if !row.anonymous || requester_or_leader {
+                self.person(row.requester_id.as_ref())
+            } else {
+                None
+            },
+            testimony: if row.share_testimony || requester_or_leader {
+                row.testimony
+            } else {
+                None
+            },
+            flag_reason: if leader { row.flag_reason } else { None },
+            rejection_reason: if requester_or_leader {
+                row.rejection_reason
+            } else {
+                None
+            },
+            submitted_by: (leader
+                && (row.submitter_name.is_some() || row.submitter_email.is_some()))
+            .then_some(Visitor {
+                name: row.submitter_name,
+                email: row.submitter_email,
+            }),
+            id: row.id,
+            title: row.title,
+            body: row.body,
+            on_behalf_of: row.on_behalf_of,
+            urgent: row.urgent,
+            anonymous: row.anonymous,
+            allow_comments: row.allow_comments,
+            prayer_count: row.prayer_count,
+            intercessor_count: row.intercessor_count,
+            last_prayed_at: row.last_prayed_at.map(to_utc),
+            expires_on: row.expires_on,
+            answered_at: row.answered_at.map(to_utc),
+            share_testimony: row.share_testimony,
+            flagged: row.flagged,
+            created_at: to_utc(row.created_at),
+            updated_at: to_utc(row.updated_at),
+        }
+    }
+
+    /// A prayer as the requester or a leader reads it: anonymous intercessors stay unnamed to
+    /// everyone but leaders and themselves.
+    pub fn prayer(&self, row: PrayerRow) -> Prayer {
+        let named = !row.anonymous || self.viewer.leader || self.is(row.member_id.as_ref());
+        Prayer {
+            member: if named {
+                self.person(row.member_id.as_ref())
+            } else {
+                None
+            },
+            id: row.id,
+            request_id: row.request_id,
+            note: row.note,
+            anonymous: row.anonymous,
+            created_at: to_utc(row.created_at),
+        }
+    }
+
+    /// An update or comment on `request`. On an anonymous request, what its requester writes must
+    /// not name them to readers who may not know who asked.
+    pub fn post(&self, request: &RequestRow, row: impl Into<PostRow>) -> Post {
+        let row = row.into();
+        let by_hidden_requester = request.anonymous
+            && row.author_id.is_some()
+            && row.author_id == request.requester_id
+            && !self.viewer.leader
+            && !request.is_requester(&self.viewer.id);
+        Post {
+            author: if by_hidden_requester {
+                None
+            } else {
+                self.person(row.author_id.as_ref())
+            },
+            id: row.id,
+            request_id: row.request_id,
+            body: row.body,
+            created_at: to_utc(row.created_at),
+        }
+    }
+}
+
+/// Updates and comments share one shape.
+pub struct PostRow {
+    pub id: String,
+    pub request_id: String,
+    pub author_id: Option<String>,
+    pub body: String,
+    pub created_at: chrono::NaiveDateTime,
+}
+
+impl From<UpdateRow> for PostRow {
+    fn from(r: UpdateRow) -> Self {
+        PostRow {
+            id: r.id,
+            request_id: r.request_id,
+            author_id: r.author_id,
+            body: r.body,
+            created_at: r.created_at,
+        }
+    }
+}
+
+impl From<CommentRow> for PostRow {
+    fn from(r: CommentRow) -> Self {
+        PostRow {
+            id: r.id,
+            request_id: r.request_id,
+            author_id: r.author_id,
+            body: r.body,
+            created_at: r.created_at,
+        }
+    }
+}
