@@ -350,6 +350,42 @@ impl TestApp {
         self.sign_in(&email).await
     }
 
+    /// Runs SQL on the test database: for fixtures the API deliberately cannot make, such as a
+    /// request whose expiry date is already past, or prayers from last week.
+    pub async fn sql(&self, statement: &str) {
+        let url = self.config.database_url.clone();
+        let statement = statement.to_string();
+        actix_web::web::block(move || {
+            let db = intercede::db::Db::connect(&url).expect("connect");
+            let mut conn = db.blocking_conn().expect("conn");
+            diesel::connection::SimpleConnection::batch_execute(&mut *conn, &statement)
+                .expect("fixture SQL runs");
+        })
+        .await
+        .unwrap();
+    }
+
+    /// Creates a prayer request as `token`, from a base request with `fields` overriding it.
+    pub async fn create_request(&self, token: &str, fields: Value) -> Value {
+        let mut body = json!({
+            "title": "Healing for my mother",
+            "body": "She is in hospital after a fall.",
+            "category": "healing",
+            "kind": "prayer",
+            "visibility": "congregation"
+        });
+        for (k, v) in fields.as_object().expect("an object") {
+            if v.is_null() {
+                body.as_object_mut().unwrap().remove(k);
+            } else {
+                body[k] = v.clone();
+            }
+        }
+        self.post("/prayer-requests", Some(token), body)
+            .await
+            .expect(201)
+    }
+
     /// A member promoted to leader by `admin`.
     pub async fn leader(&self, admin: &Session, name: &str) -> Session {
         let leader = self.member(name).await;

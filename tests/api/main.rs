@@ -2,10 +2,15 @@
 //! with a fresh database; `TEST_DATABASE_URL=postgres://...` runs the same suite on PostgreSQL.
 
 mod accounts;
+mod categories;
 mod cli;
 mod conventions;
 mod helpers;
 mod members;
 mod openapi_spec;
+mod prayer_lifecycle;
+mod prayer_posts;
+mod prayer_visibility;
+mod prayers;
 mod sessions;
 mod tokens;
