@@ -16,7 +16,7 @@ use crate::db::Db;
 use crate::error::{problem, problem_response, problemize};
 use crate::openapi::{self, RouteTable};
 use crate::state::AppState;
-use crate::{accounts, categories, health, prayer_requests, telemetry};
+use crate::{accounts, assignments, categories, health, prayer_requests, teams, telemetry};
 
 pub struct Application {
     port: u16,
@@ -64,7 +64,9 @@ impl Application {
                         .configure(accounts::routes::routes)
                         .configure(categories::routes::routes)
                         .configure(prayer_requests::routes::routes)
-                        .configure(prayer_requests::activity::routes),
+                        .configure(prayer_requests::activity::routes)
+                        .configure(teams::routes::routes)
+                        .configure(assignments::routes::routes),
                 )
                 .service(health::healthz)
                 .service(health::readyz)

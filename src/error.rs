@@ -50,6 +50,9 @@ pub struct Problem {
     /// One entry per invalid field; present on 422 only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<FieldError>>,
+    /// On a 409 from auto-assign: how many intercessors the team could have taken.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub available: Option<i64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +72,9 @@ pub enum AppError {
     /// The request conflicts with the current state (duplicate, full, last admin...).
     #[error("{detail}")]
     Conflict { kind: &'static str, detail: String },
+    /// Auto-assign found fewer intercessors with room than it was asked for.
+    #[error("{detail}")]
+    NotEnough { detail: String, available: i64 },
     /// The body is over the limit.
     #[error("request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
@@ -108,6 +114,7 @@ impl AppError {
         match self {
             AppError::Conflict { kind, .. } => kind,
             AppError::Validation(_) => "validation",
+            AppError::NotEnough { .. } => "not-enough-intercessors",
             AppError::TooManyRequests { .. } => "rate-limited",
             _ => "",
         }
@@ -133,7 +140,11 @@ impl AppError {
             AppError::Validation(errors) => Some(errors.clone()),
             _ => None,
         };
-        problem(status, self.kind(), detail, errors)
+        let mut p = problem(status, self.kind(), detail, errors);
+        if let AppError::NotEnough { available, .. } = self {
+            p.available = Some(*available);
+        }
+        p
     }
 }
 
@@ -154,6 +165,7 @@ pub fn problem(
         status: status.as_u16(),
         detail,
         errors,
+        available: None,
     }
 }
 
@@ -173,7 +185,7 @@ impl ResponseError for AppError {
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
-            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::Conflict { .. } | AppError::NotEnough { .. } => StatusCode::CONFLICT,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,

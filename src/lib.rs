@@ -7,6 +7,8 @@ mod text_enum;
 pub mod accounts;
 /// Building and running the HTTP server.
 pub mod app;
+/// Assignments of requests to teams and intercessors, and the team dashboard.
+pub mod assignments;
 /// Passwords, tokens, the signed-in caller and role checks.
 pub mod auth;
 /// Categories of prayer requests.
@@ -29,6 +31,8 @@ pub mod prayer_requests;
 pub mod ratelimit;
 /// State shared by all handlers.
 pub mod state;
+/// Intercession teams and memberships.
+pub mod teams;
 /// Logging and request logs.
 pub mod telemetry;
 /// Timestamps as stored and as shown.

@@ -31,6 +31,13 @@ pub fn search_key(display_name: &str, email: &str) -> String {
     format!("{} {}", display_name.to_lowercase(), email.to_lowercase())
 }
 
+/// A member as others see them: beside what they wrote, in a team, on an assignment.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PersonRef {
+    pub id: String,
+    pub display_name: String,
+}
+
 /// A member of the church, as the API shows it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Member {

@@ -114,7 +114,44 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    teams (id) {
+        id -> Text,
+        name -> Text,
+        name_key -> Text,
+        description -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    team_members (team_id, member_id) {
+        team_id -> Text,
+        member_id -> Text,
+        team_role -> Text,
+        joined_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    assignments (id) {
+        id -> Text,
+        request_id -> Text,
+        team_id -> Nullable<Text>,
+        member_id -> Nullable<Text>,
+        status -> Text,
+        reason -> Nullable<Text>,
+        assigned_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(prayer_requests -> categories (category_id));
+diesel::joinable!(team_members -> teams (team_id));
+diesel::joinable!(assignments -> prayer_requests (request_id));
 diesel::joinable!(prayers -> prayer_requests (request_id));
 diesel::joinable!(request_intercessors -> prayer_requests (request_id));
 diesel::joinable!(request_updates -> prayer_requests (request_id));
@@ -129,4 +166,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     request_intercessors,
     request_updates,
     request_comments,
+    teams,
+    team_members,
+    assignments,
 );

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+pub use crate::accounts::model::PersonRef;
 use crate::db::schema::{prayer_requests, prayers, request_comments, request_updates};
 
 crate::text_enum! {
@@ -99,13 +100,6 @@ impl RequestRow {
     pub fn is_requester(&self, member_id: &str) -> bool {
         self.requester_id.as_deref() == Some(member_id)
     }
-}
-
-/// A member as others see them next to what they wrote.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct PersonRef {
-    pub id: String,
-    pub display_name: String,
 }
 
 /// Who sent a request through the public form (leaders only).
@@ -241,6 +235,10 @@ pub struct RequestListQuery {
     pub flagged: Option<bool>,
     /// Words in the title or body, case-insensitively.
     pub q: Option<String>,
+    /// `true`: only requests assigned to the caller by name (assigned or accepted).
+    pub assigned_to_me: Option<bool>,
+    /// Only requests assigned to this team or to intercessors for it (assigned or accepted).
+    pub team_id: Option<String>,
     /// `newest` (default) or `needs_prayer`.
     pub sort: Option<Sort>,
     /// 1 to 100; 20 when omitted.

@@ -267,6 +267,8 @@ pub async fn list_requests(
                 mine: query.mine,
                 flagged: query.flagged,
                 q,
+                assigned_to_me: query.assigned_to_me.unwrap_or(false),
+                team_id: query.team_id,
             };
             let at = now();
             let rows = store::list(conn, &viewer, &filter, sort, page.after, fetch, at)?;

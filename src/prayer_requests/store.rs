@@ -5,7 +5,7 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::model::{CommentRow, PrayerRow, RequestChanges, RequestRow, Sort, Status, UpdateRow};
-use super::visibility::{visible_to, Viewer};
+use super::visibility::{assigned_to, assigned_to_team, visible_to, Viewer};
 use crate::db::schema::{
     prayer_requests, prayers, request_comments, request_intercessors, request_updates,
 };
@@ -62,6 +62,10 @@ pub struct ListFilter {
     pub flagged: Option<bool>,
     /// Lower-cased.
     pub q: Option<String>,
+    /// Only requests live-assigned to the viewer by name.
+    pub assigned_to_me: bool,
+    /// Only requests live-assigned to this team (or to intercessors for it).
+    pub team_id: Option<String>,
 }
 
 /// Where a page of a list starts.
@@ -136,6 +140,12 @@ pub fn list(
     if let Some(flagged) = filter.flagged {
         query = query.filter(prayer_requests::flagged.eq(flagged));
     }
+    if filter.assigned_to_me {
+        query = query.filter(assigned_to(&viewer.id));
+    }
+    if let Some(team_id) = &filter.team_id {
+        query = query.filter(assigned_to_team(team_id));
+    }
     if let Some(q) = &filter.q {
         query = query.filter(
             prayer_requests::search_text
@@ -192,6 +202,35 @@ pub fn list(
             Ok(rows.into_iter().map(|(r, n)| (r, Some(n))).collect())
         }
     }
+}
+
+/// The given requests that `viewer` may see (others are left out, as if they did not exist).
+pub fn visible_among(
+    conn: &mut DbConnection,
+    viewer: &Viewer,
+    ids: &[String],
+) -> AppResult<Vec<RequestRow>> {
+    Ok(prayer_requests::table
+        .filter(prayer_requests::id.eq_any(ids))
+        .filter(visible_to(viewer))
+        .select(RequestRow::as_select())
+        .load(conn)?)
+}
+
+/// Prayers logged since `since` for each of the given requests, in one query.
+pub fn prayers_since(
+    conn: &mut DbConnection,
+    ids: &[String],
+    since: NaiveDateTime,
+) -> AppResult<std::collections::HashMap<String, i64>> {
+    Ok(prayers::table
+        .filter(prayers::request_id.eq_any(ids))
+        .filter(prayers::created_at.ge(since))
+        .group_by(prayers::request_id)
+        .select((prayers::request_id, diesel::dsl::count_star()))
+        .load::<(String, i64)>(conn)?
+        .into_iter()
+        .collect())
 }
 
 /// Records one "I prayed": the prayer row, the distinct intercessor (once), and the counters,

@@ -43,6 +43,14 @@ impl Context {
         })
     }
 
+    /// A member loaded into this context, by id.
+    pub fn person_by_id(&self, id: &str) -> Option<PersonRef> {
+        Some(PersonRef {
+            id: id.to_string(),
+            display_name: self.names.get(id)?.clone(),
+        })
+    }
+
     fn person(&self, id: Option<&String>) -> Option<PersonRef> {
         let id = id?;
         Some(PersonRef {

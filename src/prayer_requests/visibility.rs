@@ -2,12 +2,13 @@
 //! reads requests (one, a list, a search), so a request the caller may not see is simply not
 //! found: never listed, never counted, never a 403.
 
-use diesel::dsl::sql;
+use diesel::dsl::{exists, sql};
 use diesel::prelude::*;
 use diesel::sql_types::Bool;
 
+use crate::assignments::model::AssignmentStatus;
 use crate::auth::AuthUser;
-use crate::db::schema::prayer_requests;
+use crate::db::schema::{assignments, prayer_requests, team_members};
 use crate::db::MultiBackend;
 
 /// The caller, as far as visibility cares.
@@ -34,7 +35,8 @@ pub type Condition =
 /// - requesters see their own, whatever their state;
 /// - anyone else sees a request only once it is released (not pending, not flagged, not rejected)
 ///   and only if it is for their audience: `congregation` for every member, `team` for members of
-///   an assigned team, `leaders` for intercessors assigned by name.
+///   a team it is assigned to, and any visibility (`leaders` included) for an intercessor it is
+///   assigned to by name, while that assignment is live (`assigned` or `accepted`).
 pub fn visible_to(viewer: &Viewer) -> Condition {
     if viewer.leader {
         return Box::new(sql::<Bool>("1 = 1"));
@@ -53,14 +55,49 @@ pub fn visible_to(viewer: &Viewer) -> Condition {
     Box::new(own.or(released.and(audience)))
 }
 
-/// `team` requests reach the members of the teams they are assigned to. Teams and assignments
-/// arrive with the teams feature; until then no team holds any request.
-fn through_team(_viewer: &Viewer) -> Condition {
-    Box::new(sql::<Bool>("1 = 0"))
+/// `team` requests reach the members of the teams they are live-assigned to, as a team.
+fn through_team(viewer: &Viewer) -> Condition {
+    Box::new(
+        prayer_requests::visibility.eq("team").and(exists(
+            assignments::table
+                .inner_join(
+                    team_members::table
+                        .on(team_members::team_id.nullable().eq(assignments::team_id)),
+                )
+                .filter(assignments::request_id.eq(prayer_requests::id))
+                .filter(assignments::member_id.is_null())
+                .filter(assignments::status.eq_any(AssignmentStatus::LIVE))
+                .filter(team_members::member_id.eq(viewer.id.clone())),
+        )),
+    )
 }
 
-/// Any request reaches an intercessor assigned to it by name while the assignment is live.
-/// Assignments arrive with the teams feature; until then there are none.
-fn through_assignment(_viewer: &Viewer) -> Condition {
-    Box::new(sql::<Bool>("1 = 0"))
+/// Any request reaches an intercessor assigned to it by name, while the assignment is live.
+fn through_assignment(viewer: &Viewer) -> Condition {
+    Box::new(exists(
+        assignments::table
+            .filter(assignments::request_id.eq(prayer_requests::id))
+            .filter(assignments::member_id.eq(viewer.id.clone()))
+            .filter(assignments::status.eq_any(AssignmentStatus::LIVE)),
+    ))
+}
+
+/// Requests live-assigned to `member_id` by name.
+pub fn assigned_to(member_id: &str) -> Condition {
+    Box::new(exists(
+        assignments::table
+            .filter(assignments::request_id.eq(prayer_requests::id))
+            .filter(assignments::member_id.eq(member_id.to_string()))
+            .filter(assignments::status.eq_any(AssignmentStatus::LIVE)),
+    ))
+}
+
+/// Requests live-assigned to the team, or to an intercessor for the team.
+pub fn assigned_to_team(team_id: &str) -> Condition {
+    Box::new(exists(
+        assignments::table
+            .filter(assignments::request_id.eq(prayer_requests::id))
+            .filter(assignments::team_id.eq(team_id.to_string()))
+            .filter(assignments::status.eq_any(AssignmentStatus::LIVE)),
+    ))
 }

@@ -1,0 +1,3 @@
+DROP TABLE assignments;
+DROP TABLE team_members;
+DROP TABLE teams;

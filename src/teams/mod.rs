@@ -1,0 +1,6 @@
+//! Intercession teams and their members, with per-team roles.
+
+pub mod access;
+pub mod model;
+pub mod routes;
+pub mod store;
