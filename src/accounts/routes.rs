@@ -416,7 +416,7 @@ pub async fn update_member(
             let target = store::find(conn, &id)?.ok_or(AppError::NotFound)?;
             let is_active_admin = target.active && target.role == Role::Admin.as_str();
             let stays_admin =
-                input.role.map_or(true, |r| r == Role::Admin) && input.active.unwrap_or(true);
+                input.role.is_none_or(|r| r == Role::Admin) && input.active.unwrap_or(true);
             if is_active_admin && !stays_admin {
                 let admins = store::lock_active_admins(conn)?;
                 if !admins.iter().any(|a| *a != id) {
