@@ -89,6 +89,39 @@ pub fn is_postgres() -> bool {
     std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty())
 }
 
+/// A table lock held by a test; see [`TestApp::hold_writes`].
+pub struct HeldLock {
+    conn: PgConnection,
+}
+
+impl HeldLock {
+    /// Waits long enough for requests fired just before to reach the lock, then releases it.
+    pub async fn release_after(self, wait: Duration) {
+        actix_web::rt::time::sleep(wait).await;
+        let mut conn = self.conn;
+        actix_web::web::block(move || {
+            diesel::connection::SimpleConnection::batch_execute(&mut conn, "COMMIT")
+                .expect("unlock")
+        })
+        .await
+        .unwrap();
+    }
+}
+
+/// Fires `requests` at once while `lock` (if any) holds writes back, and returns their results.
+pub async fn line_up<F: std::future::Future>(
+    lock: Option<HeldLock>,
+    requests: Vec<F>,
+) -> Vec<F::Output> {
+    let fire = futures_util::future::join_all(requests);
+    let release = async move {
+        if let Some(lock) = lock {
+            lock.release_after(Duration::from_millis(1500)).await;
+        }
+    };
+    futures_util::future::join(fire, release).await.0
+}
+
 /// A running service and a client for it.
 pub struct TestApp {
     pub base: String,
@@ -292,6 +325,10 @@ impl TestApp {
         self.call(Method::PATCH, path, token, Some(body)).await
     }
 
+    pub async fn put(&self, path: &str, token: Option<&str>, body: Value) -> Resp {
+        self.call(Method::PUT, path, token, Some(body)).await
+    }
+
     pub async fn delete(&self, path: &str, token: Option<&str>) -> Resp {
         self.call(Method::DELETE, path, token, None).await
     }
@@ -363,6 +400,31 @@ impl TestApp {
         })
         .await
         .unwrap();
+    }
+
+    /// PostgreSQL only: holds an EXCLUSIVE lock on `table` (reads go on, writes wait), so that
+    /// requests fired at once all get past their reads and line up at their first write to it.
+    /// Code that checks then writes without the right row lock lets them all through; code that
+    /// locks correctly lets one through at a time. `None` on SQLite, whose writer lock already
+    /// serializes writes.
+    pub async fn hold_writes(&self, table: &str) -> Option<HeldLock> {
+        if !is_postgres() {
+            return None;
+        }
+        let url = self.config.database_url.clone();
+        let table = table.to_string();
+        let conn = actix_web::web::block(move || {
+            let mut conn = PgConnection::establish(&url).expect("connect");
+            diesel::connection::SimpleConnection::batch_execute(
+                &mut conn,
+                &format!("BEGIN; LOCK TABLE {table} IN EXCLUSIVE MODE;"),
+            )
+            .expect("lock");
+            conn
+        })
+        .await
+        .unwrap();
+        Some(HeldLock { conn })
     }
 
     /// Creates a prayer request as `token`, from a base request with `fields` overriding it.

@@ -2,6 +2,7 @@
 //! with a fresh database; `TEST_DATABASE_URL=postgres://...` runs the same suite on PostgreSQL.
 
 mod accounts;
+mod assignments;
 mod categories;
 mod cli;
 mod conventions;
@@ -13,4 +14,5 @@ mod prayer_posts;
 mod prayer_visibility;
 mod prayers;
 mod sessions;
+mod teams;
 mod tokens;

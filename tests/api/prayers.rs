@@ -5,7 +5,7 @@ use actix_web::http::Method;
 use chrono::{Duration, Utc};
 use serde_json::{json, Value};
 
-use crate::helpers::{is_postgres, spawn_app};
+use crate::helpers::{is_postgres, line_up, spawn_app};
 
 #[actix_web::test]
 async fn each_prayer_counts_once_and_each_intercessor_once() {
@@ -56,13 +56,17 @@ async fn simultaneous_prayers_are_all_counted_exactly() {
         request["id"].as_str().unwrap()
     );
     let total = if is_postgres() { 200 } else { 100 };
-    let posts = (0..total).map(|i| {
-        let token = intercessors[i % intercessors.len()].token.clone();
-        let path = path.clone();
-        let app = &app;
-        async move { app.post(&path, Some(&token), json!({})).await.status }
-    });
-    let statuses = futures_util::future::join_all(posts).await;
+    let posts = (0..total)
+        .map(|i| {
+            let token = intercessors[i % intercessors.len()].token.clone();
+            let path = path.clone();
+            let app = &app;
+            async move { app.post(&path, Some(&token), json!({})).await.status }
+        })
+        .collect();
+    // On PostgreSQL the counter updates are held back until all posts are in flight.
+    let lock = app.hold_writes("prayer_requests").await;
+    let statuses = line_up(lock, posts).await;
     assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
     let read = app
         .get(
