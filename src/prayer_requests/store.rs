@@ -1,7 +1,7 @@
 //! Queries on prayer requests, prayers, updates and comments. Every read of requests goes through
 //! [`visible_to`], so the visibility rule cannot be forgotten in one of them.
 
-use chrono::{Duration, NaiveDateTime};
+use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::model::{CommentRow, PrayerRow, RequestChanges, RequestRow, Sort, Status, UpdateRow};
@@ -9,7 +9,7 @@ use super::visibility::{assigned_to, assigned_to_team, visible_to, Viewer};
 use crate::db::schema::{
     prayer_requests, prayers, request_comments, request_intercessors, request_updates,
 };
-use crate::db::DbConnection;
+use crate::db::{DbConnection, MultiBackend};
 use crate::error::{AppError, AppResult};
 
 pub fn insert(conn: &mut DbConnection, row: &RequestRow) -> AppResult<()> {
@@ -81,24 +81,18 @@ pub enum ListCursor {
 /// A listed request and its prayers in the last 7 days (counted only for `needs_prayer`).
 pub type Listed = (RequestRow, Option<i64>);
 
-/// Lists what `viewer` may see, filtered, in `sort` order, starting after `after`.
-pub fn list(
-    conn: &mut DbConnection,
+type Filtered = prayer_requests::BoxedQuery<'static, MultiBackend>;
+
+/// What `viewer` may see, narrowed by `filter` (with `status` already decided).
+fn filtered(
     viewer: &Viewer,
     filter: &ListFilter,
-    sort: Sort,
-    after: Option<ListCursor>,
-    fetch: i64,
-    now: NaiveDateTime,
-) -> AppResult<Vec<Listed>> {
-    let today = now.date();
+    status: Option<Status>,
+    today: NaiveDate,
+) -> Filtered {
     let mut query = prayer_requests::table
         .filter(visible_to(viewer))
         .into_boxed();
-    let status = match (filter.status, sort) {
-        (None, Sort::NeedsPrayer) => Some(Status::Active),
-        (status, _) => status,
-    };
     query = match status {
         None => query,
         Some(Status::Active) => query
@@ -153,9 +147,23 @@ pub fn list(
                 .escape('\\'),
         );
     }
+    query
+}
 
+/// Lists what `viewer` may see, filtered, in `sort` order, starting after `after`.
+pub fn list(
+    conn: &mut DbConnection,
+    viewer: &Viewer,
+    filter: &ListFilter,
+    sort: Sort,
+    after: Option<ListCursor>,
+    fetch: i64,
+    now: NaiveDateTime,
+) -> AppResult<Vec<Listed>> {
+    let today = now.date();
     match sort {
         Sort::Newest => {
+            let mut query = filtered(viewer, filter, filter.status, today);
             if let Some(ListCursor::Newest(id)) = after {
                 query = query.filter(prayer_requests::id.lt(id));
             }
@@ -166,42 +174,92 @@ pub fn list(
                 .load::<RequestRow>(conn)?;
             Ok(rows.into_iter().map(|r| (r, None)).collect())
         }
-        Sort::NeedsPrayer => {
-            let cutoff = now - Duration::days(7);
-            let recent = || {
-                prayers::table
-                    .filter(prayers::request_id.eq(prayer_requests::id))
-                    .filter(prayers::created_at.ge(cutoff))
-                    .count()
-                    .single_value()
-                    .assume_not_null()
-            };
-            if let Some(ListCursor::NeedsPrayer(urgent, count, id)) = after {
-                let later_in_tier = recent()
-                    .gt(count)
-                    .or(recent().eq(count).and(prayer_requests::id.gt(id)));
-                query = if urgent {
-                    query.filter(
-                        prayer_requests::urgent
-                            .eq(false)
-                            .or(prayer_requests::urgent.eq(true).and(later_in_tier)),
-                    )
-                } else {
-                    query.filter(prayer_requests::urgent.eq(false).and(later_in_tier))
-                };
+        Sort::NeedsPrayer => needs_prayer(conn, viewer, filter, after, fetch, now),
+    }
+}
+
+/// The intercessor's prayer list: urgent first, then fewest prayers in the last 7 days, then
+/// oldest. Active requests unless the filter names a status.
+///
+/// Counting recent prayers for every candidate would not scale, so each urgency tier is read in
+/// two segments. A request whose `last_prayed_at` is older than 7 days (or never) has no recent
+/// prayer: that "cold" segment is read in id order straight from an index. Only the "hot" segment,
+/// requests prayed for in the last 7 days (bounded by the week's prayers, not by the size of the
+/// church), has its prayers counted. Segments are read in order until the page is full.
+fn needs_prayer(
+    conn: &mut DbConnection,
+    viewer: &Viewer,
+    filter: &ListFilter,
+    after: Option<ListCursor>,
+    fetch: i64,
+    now: NaiveDateTime,
+) -> AppResult<Vec<Listed>> {
+    let today = now.date();
+    let status = filter.status.or(Some(Status::Active));
+    let cutoff = now - Duration::days(7);
+    let recent = || {
+        prayers::table
+            .filter(prayers::request_id.eq(prayer_requests::id))
+            .filter(prayers::created_at.ge(cutoff))
+            .count()
+            .single_value()
+            .assume_not_null()
+    };
+    // (urgent, hot) in list order; the cursor says which segment a page resumes in.
+    let segments = [(true, false), (true, true), (false, false), (false, true)];
+    let (start, resume) = match after {
+        Some(ListCursor::NeedsPrayer(urgent, count, id)) => {
+            let hot = count > 0;
+            let at = segments
+                .iter()
+                .position(|s| *s == (urgent, hot))
+                .unwrap_or(0);
+            (at, Some((count, id)))
+        }
+        _ => (0, None),
+    };
+    let mut rows: Vec<Listed> = Vec::new();
+    for (i, &(urgent, hot)) in segments.iter().enumerate().skip(start) {
+        let wanted = fetch - rows.len() as i64;
+        if wanted <= 0 {
+            break;
+        }
+        let resume_here = if i == start { resume.clone() } else { None };
+        let query =
+            filtered(viewer, filter, status, today).filter(prayer_requests::urgent.eq(urgent));
+        if hot {
+            let mut query = query.filter(prayer_requests::last_prayed_at.ge(cutoff));
+            if let Some((count, id)) = resume_here {
+                query = query.filter(
+                    recent()
+                        .gt(count)
+                        .or(recent().eq(count).and(prayer_requests::id.gt(id))),
+                );
             }
-            let rows = query
+            let found = query
                 .select((RequestRow::as_select(), recent()))
-                .order((
-                    prayer_requests::urgent.desc(),
-                    recent().asc(),
-                    prayer_requests::id.asc(),
-                ))
-                .limit(fetch)
+                .order((recent().asc(), prayer_requests::id.asc()))
+                .limit(wanted)
                 .load::<(RequestRow, i64)>(conn)?;
-            Ok(rows.into_iter().map(|(r, n)| (r, Some(n))).collect())
+            rows.extend(found.into_iter().map(|(r, n)| (r, Some(n))));
+        } else {
+            let mut query = query.filter(
+                prayer_requests::last_prayed_at
+                    .is_null()
+                    .or(prayer_requests::last_prayed_at.lt(cutoff)),
+            );
+            if let Some((_, id)) = resume_here {
+                query = query.filter(prayer_requests::id.gt(id));
+            }
+            let found = query
+                .select(RequestRow::as_select())
+                .order(prayer_requests::id.asc())
+                .limit(wanted)
+                .load::<RequestRow>(conn)?;
+            rows.extend(found.into_iter().map(|r| (r, Some(0))));
         }
     }
+    Ok(rows)
 }
 
 /// The given requests that `viewer` may see (others are left out, as if they did not exist).

@@ -242,8 +242,9 @@ async fn needs_prayer_puts_urgent_first_then_the_least_prayed_for_then_the_oldes
         .format("%Y-%m-%d %H:%M:%S")
         .to_string();
     app.sql(&format!(
-        "UPDATE prayers SET created_at = '{eight_days_ago}' WHERE request_id = '{}'",
-        ids[0]
+        "UPDATE prayers SET created_at = '{eight_days_ago}' WHERE request_id = '{id}';
+         UPDATE prayer_requests SET last_prayed_at = '{eight_days_ago}' WHERE id = '{id}';",
+        id = ids[0]
     ))
     .await;
     let list = app
@@ -251,6 +252,48 @@ async fn needs_prayer_puts_urgent_first_then_the_least_prayed_for_then_the_oldes
         .await
         .expect(200);
     assert_eq!(titles(&list), vec!["R3", "R1", "R4", "R2"]);
+    // Paging across every segment boundary (urgent cold, non-urgent cold, non-urgent hot).
+    let mut paged = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/prayer-requests?sort=needs_prayer&limit=1&cursor={c}"),
+            None => "/prayer-requests?sort=needs_prayer&limit=1".into(),
+        };
+        let page = app.get(&path, Some(&omar.token)).await.expect(200);
+        paged.extend(titles(&page));
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(paged, vec!["R3", "R1", "R4", "R2"]);
+    // An urgent request prayed for this week comes after the urgent unprayed-for, before the rest.
+    let r6 = app
+        .create_request(&rita.token, json!({"title": "R6", "urgent": true}))
+        .await;
+    app.post(
+        &format!("/prayer-requests/{}/prayers", r6["id"].as_str().unwrap()),
+        Some(&omar.token),
+        json!({}),
+    )
+    .await
+    .expect(201);
+    let mut paged = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/prayer-requests?sort=needs_prayer&limit=2&cursor={c}"),
+            None => "/prayer-requests?sort=needs_prayer&limit=2".into(),
+        };
+        let page = app.get(&path, Some(&omar.token)).await.expect(200);
+        paged.extend(titles(&page));
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(paged, vec!["R3", "R6", "R1", "R4", "R2"]);
 }
 
 #[actix_web::test]

@@ -60,6 +60,8 @@ CREATE INDEX prayer_requests_requester_idx ON prayer_requests (requester_id, id)
 CREATE INDEX prayer_requests_visibility_idx ON prayer_requests (visibility, status, id);
 CREATE INDEX prayer_requests_category_idx ON prayer_requests (category_id, id);
 CREATE INDEX prayer_requests_urgent_idx ON prayer_requests (urgent, id);
+-- The prayer list reads requests prayed for in the last 7 days by this index.
+CREATE INDEX prayer_requests_urgent_prayed_idx ON prayer_requests (urgent, last_prayed_at);
 
 -- Every "I prayed for this".
 CREATE TABLE prayers (
