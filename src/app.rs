@@ -16,7 +16,9 @@ use crate::db::Db;
 use crate::error::{problem, problem_response, problemize};
 use crate::openapi::{self, RouteTable};
 use crate::state::AppState;
-use crate::{accounts, assignments, categories, health, prayer_requests, teams, telemetry};
+use crate::{
+    accounts, assignments, categories, health, prayer_requests, teams, telemetry, watches,
+};
 
 pub struct Application {
     port: u16,
@@ -66,7 +68,10 @@ impl Application {
                         .configure(prayer_requests::routes::routes)
                         .configure(prayer_requests::activity::routes)
                         .configure(teams::routes::routes)
-                        .configure(assignments::routes::routes),
+                        .configure(assignments::routes::routes)
+                        .configure(watches::routes::routes)
+                        .configure(watches::signups::routes)
+                        .configure(watches::calendar::routes),
                 )
                 .service(health::healthz)
                 .service(health::readyz)

@@ -35,7 +35,7 @@ pub mod state;
 pub mod teams;
 /// Logging and request logs.
 pub mod telemetry;
-/// Prayer watches: slots, signups, coverage, check-ins, calendar feeds.
-pub mod watches;
 /// Timestamps as stored and as shown.
 pub mod time;
+/// Prayer watches: slots, signups, coverage, check-ins, calendar feeds.
+pub mod watches;

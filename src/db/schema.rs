@@ -149,7 +149,70 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    watches (id) {
+        id -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        team_id -> Nullable<Text>,
+        timezone -> Text,
+        starts_on -> Date,
+        ends_on -> Nullable<Date>,
+        slot_minutes -> Integer,
+        day_start -> Integer,
+        day_end -> Integer,
+        min_per_slot -> Integer,
+        max_per_slot -> Nullable<Integer>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    watch_signups (id) {
+        id -> Text,
+        watch_id -> Text,
+        member_id -> Text,
+        slot_start -> Timestamp,
+        repeat_weekly -> Bool,
+        until -> Nullable<Date>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    watch_signup_slots (signup_id, slot_start) {
+        signup_id -> Text,
+        watch_id -> Text,
+        member_id -> Text,
+        slot_start -> Timestamp,
+        slot_end -> Timestamp,
+    }
+}
+
+diesel::table! {
+    watch_check_ins (id) {
+        id -> Text,
+        watch_id -> Text,
+        member_id -> Text,
+        slot_start -> Timestamp,
+        note -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    calendar_tokens (member_id) {
+        member_id -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(prayer_requests -> categories (category_id));
+diesel::joinable!(watch_signups -> watches (watch_id));
+diesel::joinable!(watch_signup_slots -> watch_signups (signup_id));
 diesel::joinable!(team_members -> teams (team_id));
 diesel::joinable!(assignments -> prayer_requests (request_id));
 diesel::joinable!(prayers -> prayer_requests (request_id));
@@ -169,4 +232,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     teams,
     team_members,
     assignments,
+    watches,
+    watch_signups,
+    watch_signup_slots,
+    watch_check_ins,
+    calendar_tokens,
 );

@@ -1,4 +1,10 @@
 //! Prayer watches: schedules of slots that members sign up for, coverage, check-ins and the
 //! personal calendar feed.
 
+pub mod access;
+pub mod calendar;
+pub mod model;
+pub mod routes;
+pub mod signups;
 pub mod slots;
+pub mod store;

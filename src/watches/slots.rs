@@ -305,10 +305,34 @@ mod tests {
         assert!(schedule("UTC", 60, "00:00", "24:00").validate().is_ok());
         assert!(schedule("UTC", 180, "00:00", "24:00").validate().is_ok());
         assert!(schedule("UTC", 120, "22:00", "06:00").validate().is_ok());
-        assert_eq!(schedule("UTC", 7, "00:00", "24:00").validate().unwrap_err().field, "slot_minutes");
-        assert_eq!(schedule("UTC", 180, "22:00", "06:00").validate().unwrap_err().field, "slot_minutes");
-        assert_eq!(schedule("UTC", 4, "00:00", "24:00").validate().unwrap_err().field, "slot_minutes");
-        assert_eq!(schedule("UTC", 721, "00:00", "24:00").validate().unwrap_err().field, "slot_minutes");
+        assert_eq!(
+            schedule("UTC", 7, "00:00", "24:00")
+                .validate()
+                .unwrap_err()
+                .field,
+            "slot_minutes"
+        );
+        assert_eq!(
+            schedule("UTC", 180, "22:00", "06:00")
+                .validate()
+                .unwrap_err()
+                .field,
+            "slot_minutes"
+        );
+        assert_eq!(
+            schedule("UTC", 4, "00:00", "24:00")
+                .validate()
+                .unwrap_err()
+                .field,
+            "slot_minutes"
+        );
+        assert_eq!(
+            schedule("UTC", 721, "00:00", "24:00")
+                .validate()
+                .unwrap_err()
+                .field,
+            "slot_minutes"
+        );
         let mut s = schedule("UTC", 60, "00:00", "24:00");
         s.ends_on = Some(date("2025-12-31"));
         assert_eq!(s.validate().unwrap_err().field, "ends_on");
@@ -343,7 +367,10 @@ mod tests {
         let s = schedule("America/New_York", 60, "00:00", "24:00");
         let slots = s.window(date("2027-03-14"));
         assert_eq!(slots.len(), 23);
-        let labels: Vec<String> = slots.iter().map(|x| x.label.format("%H:%M").to_string()).collect();
+        let labels: Vec<String> = slots
+            .iter()
+            .map(|x| x.label.format("%H:%M").to_string())
+            .collect();
         assert!(!labels.contains(&"02:00".to_string()));
         // 01:00 EST lasts one real hour, until 03:00 EDT.
         assert_eq!(slots[1].start, utc("2027-03-14T06:00:00Z"));
@@ -430,7 +457,10 @@ mod tests {
         let now = s.slot_at(utc("2027-06-02T05:45:00Z")).unwrap();
         assert_eq!(now.start, utc("2027-06-02T05:00:00Z"));
         assert!(s.slot_at(utc("2027-06-02T15:00:00Z")).is_none());
-        assert_eq!(s.next_slot(utc("2027-06-02T15:00:00Z")).unwrap().start, utc("2027-06-03T02:00:00Z"));
+        assert_eq!(
+            s.next_slot(utc("2027-06-02T15:00:00Z")).unwrap().start,
+            utc("2027-06-03T02:00:00Z")
+        );
     }
 
     #[test]
@@ -453,18 +483,33 @@ mod tests {
         let sunday = s.slot_starting_at(utc("2027-03-07T07:00:00Z")).unwrap();
         assert_eq!(sunday.label.format("%H:%M").to_string(), "02:00");
         assert!(s.weekly(&sunday, 1).is_none());
-        assert_eq!(s.local(s.weekly(&sunday, 2).unwrap().start), "2027-03-21T02:00:00-04:00");
+        assert_eq!(
+            s.local(s.weekly(&sunday, 2).unwrap().start),
+            "2027-03-21T02:00:00-04:00"
+        );
     }
 
     #[test]
     fn gaps_merge_adjacent_slots() {
         let s = schedule("UTC", 60, "00:00", "24:00");
         let slots = s.window(date("2027-01-01"));
-        let empty: Vec<Slot> = slots.iter().copied().filter(|x| ![3usize, 4].contains(&(x.start.format("%H").to_string().parse::<usize>().unwrap()))).collect();
+        let empty: Vec<Slot> = slots
+            .iter()
+            .copied()
+            .filter(|x| {
+                ![3usize, 4].contains(&(x.start.format("%H").to_string().parse::<usize>().unwrap()))
+            })
+            .collect();
         let spans = merge(empty);
         assert_eq!(spans.len(), 2);
-        assert_eq!(spans[0], (utc("2027-01-01T00:00:00Z"), utc("2027-01-01T03:00:00Z")));
-        assert_eq!(spans[1], (utc("2027-01-01T05:00:00Z"), utc("2027-01-02T00:00:00Z")));
+        assert_eq!(
+            spans[0],
+            (utc("2027-01-01T00:00:00Z"), utc("2027-01-01T03:00:00Z"))
+        );
+        assert_eq!(
+            spans[1],
+            (utc("2027-01-01T05:00:00Z"), utc("2027-01-02T00:00:00Z"))
+        );
     }
 
     /// Any watch, any range: slots are sorted, never overlap, have positive length, and tile each
@@ -472,10 +517,20 @@ mod tests {
     #[test]
     fn property_slots_are_sorted_disjoint_and_tile_each_window() {
         let zones = [
-            "UTC", "America/New_York", "Europe/London", "Australia/Lord_Howe", "Asia/Kolkata",
-            "Pacific/Chatham", "America/Santiago", "Asia/Tokyo", "Africa/Casablanca", "Pacific/Apia",
+            "UTC",
+            "America/New_York",
+            "Europe/London",
+            "Australia/Lord_Howe",
+            "Asia/Kolkata",
+            "Pacific/Chatham",
+            "America/Santiago",
+            "Asia/Tokyo",
+            "Africa/Casablanca",
+            "Pacific/Apia",
         ];
-        let steps = [5u32, 10, 15, 20, 30, 45, 60, 90, 120, 180, 240, 360, 480, 720];
+        let steps = [
+            5u32, 10, 15, 20, 30, 45, 60, 90, 120, 180, 240, 360, 480, 720,
+        ];
         let mut rng = StdRng::seed_from_u64(20261125);
         let mut checked = 0;
         while checked < 300 {
@@ -499,8 +554,16 @@ mod tests {
             let to = from + Duration::days(rng.random_range(1..20));
             let slots = s.slots(from, to);
             for pair in slots.windows(2) {
-                assert!(pair[0].start < pair[1].start, "{s:?} unsorted at {:?}", pair[0]);
-                assert!(pair[0].end <= pair[1].start, "{s:?} overlap at {:?}", pair[0]);
+                assert!(
+                    pair[0].start < pair[1].start,
+                    "{s:?} unsorted at {:?}",
+                    pair[0]
+                );
+                assert!(
+                    pair[0].end <= pair[1].start,
+                    "{s:?} overlap at {:?}",
+                    pair[0]
+                );
             }
             for day in slots.chunk_by(|a, b| a.day == b.day) {
                 for pair in day.windows(2) {

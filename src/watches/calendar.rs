@@ -1,0 +1,379 @@
+//! The personal calendar feed: a secret URL serving RFC 5545 iCalendar with one's watch slots.
+//!
+//! Single slots are events in UTC. A weekly signup is one event with an RRULE in the watch's zone
+//! (so it keeps its local time across daylight saving), with the zone's VTIMEZONE included and an
+//! EXDATE for each week it does not hold.
+
+use std::collections::{BTreeMap, HashSet};
+
+use actix_web::http::header;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Datelike, Duration, NaiveDateTime, Offset, TimeZone, Utc};
+use chrono_tz::{OffsetComponents, OffsetName, Tz};
+use diesel::prelude::*;
+use utoipa::OpenApi;
+
+use super::model::{CalendarFeed, HeldSlotRow, SignupRow, WatchRow};
+use super::slots::Schedule;
+use super::store;
+use crate::auth::tokens::{new_refresh_token, refresh_token_hash};
+use crate::auth::AuthUser;
+use crate::db::schema::calendar_tokens;
+use crate::db::DbConnection;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::time::{now, to_utc};
+
+#[derive(OpenApi)]
+#[openapi(paths(new_calendar_token, calendar_feed))]
+pub struct CalendarApi;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(new_calendar_token).service(calendar_feed);
+}
+
+/// Make a new secret calendar URL; the old one stops working at once.
+#[utoipa::path(
+    tag = "Calendar",
+    responses((status = 200, description = "The feed's URL", body = CalendarFeed)),
+    security(("bearer" = []))
+)]
+#[post("/me/calendar-token")]
+pub async fn new_calendar_token(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: AuthUser,
+) -> AppResult<web::Json<CalendarFeed>> {
+    let token = new_refresh_token();
+    let hash = refresh_token_hash(&token);
+    state
+        .db
+        .write(move |conn| {
+            diesel::delete(calendar_tokens::table.find(&user.id)).execute(conn)?;
+            diesel::insert_into(calendar_tokens::table)
+                .values((
+                    calendar_tokens::member_id.eq(&user.id),
+                    calendar_tokens::token_hash.eq(&hash),
+                    calendar_tokens::created_at.eq(now()),
+                ))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await?;
+    let info = req.connection_info();
+    Ok(web::Json(CalendarFeed {
+        url: format!(
+            "{}://{}/api/v1/calendar/{token}.ics",
+            info.scheme(),
+            info.host()
+        ),
+    }))
+}
+
+/// The calendar feed (whoever holds the secret URL; no token needed).
+#[utoipa::path(
+    tag = "Calendar",
+    params(("token" = String, Path, description = "The secret from `POST /me/calendar-token`")),
+    responses(
+        (status = 200, description = "RFC 5545 iCalendar", content_type = "text/calendar", body = String),
+        (status = 404, description = "Unknown or replaced secret"),
+    )
+)]
+#[get("/calendar/{token}.ics")]
+pub async fn calendar_feed(
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let hash = refresh_token_hash(&token.into_inner());
+    let body = state
+        .db
+        .read(move |conn| {
+            let member_id: String = calendar_tokens::table
+                .filter(calendar_tokens::token_hash.eq(&hash))
+                .select(calendar_tokens::member_id)
+                .first(conn)
+                .optional()?
+                .ok_or(AppError::NotFound)?;
+            feed(conn, &member_id, Utc::now())
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/calendar; charset=utf-8"))
+        .insert_header((header::CACHE_CONTROL, "private, max-age=300"))
+        .body(body))
+}
+
+fn feed(conn: &mut DbConnection, member_id: &str, stamp: DateTime<Utc>) -> AppResult<String> {
+    let signups = store::member_signups(conn, member_id)?;
+    let mut ids: Vec<String> = signups.iter().map(|(s, _)| s.watch_id.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    let watches: BTreeMap<String, WatchRow> = store::find_many(conn, &ids)?
+        .into_iter()
+        .map(|w| (w.id.clone(), w))
+        .collect();
+    let mut cal = Calendar::new(stamp);
+    for (signup, held) in &signups {
+        let Some(watch) = watches.get(&signup.watch_id) else {
+            continue;
+        };
+        let schedule = watch.schedule()?;
+        if signup.repeat_weekly {
+            cal.weekly(watch, &schedule, signup, held);
+        } else {
+            for slot in held {
+                cal.single(watch, slot);
+            }
+        }
+    }
+    Ok(cal.finish())
+}
+
+struct Calendar {
+    stamp: String,
+    events: String,
+    /// Zones used by weekly events, with the span of years they need.
+    zones: BTreeMap<String, (i32, i32)>,
+}
+
+fn utc_stamp(t: DateTime<Utc>) -> String {
+    t.format("%Y%m%dT%H%M%SZ").to_string()
+}
+
+fn local_stamp(t: NaiveDateTime) -> String {
+    t.format("%Y%m%dT%H%M%S").to_string()
+}
+
+/// RFC 5545 TEXT escaping.
+fn text(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace(';', "\\;")
+        .replace(',', "\\,")
+        .replace('\r', "")
+        .replace('\n', "\\n")
+}
+
+/// Folds a content line at 75 octets, never inside a UTF-8 character, and ends it with CRLF.
+fn fold(out: &mut String, line: &str) {
+    let mut width = 0;
+    for c in line.chars() {
+        let len = c.len_utf8();
+        if width + len > 75 {
+            out.push_str("\r\n ");
+            width = 1;
+        }
+        out.push(c);
+        width += len;
+    }
+    out.push_str("\r\n");
+}
+
+fn offset(seconds: i32) -> String {
+    let sign = if seconds < 0 { '-' } else { '+' };
+    let s = seconds.abs();
+    format!("{sign}{:02}{:02}", s / 3600, (s % 3600) / 60)
+}
+
+impl Calendar {
+    fn new(stamp: DateTime<Utc>) -> Self {
+        Self {
+            stamp: utc_stamp(stamp),
+            events: String::new(),
+            zones: BTreeMap::new(),
+        }
+    }
+
+    fn line(&mut self, line: &str) {
+        fold(&mut self.events, line);
+    }
+
+    fn single(&mut self, watch: &WatchRow, slot: &HeldSlotRow) {
+        let stamp = self.stamp.clone();
+        self.line("BEGIN:VEVENT");
+        self.line(&format!(
+            "UID:{}-{}@intercede",
+            slot.signup_id,
+            slot.slot_start.and_utc().timestamp()
+        ));
+        self.line(&format!("DTSTAMP:{stamp}"));
+        self.line(&format!("DTSTART:{}", utc_stamp(to_utc(slot.slot_start))));
+        self.line(&format!("DTEND:{}", utc_stamp(to_utc(slot.slot_end))));
+        self.line(&format!(
+            "SUMMARY:{}",
+            text(&format!("Prayer watch: {}", watch.name))
+        ));
+        self.line("END:VEVENT");
+    }
+
+    fn weekly(
+        &mut self,
+        watch: &WatchRow,
+        schedule: &Schedule,
+        signup: &SignupRow,
+        held: &[HeldSlotRow],
+    ) {
+        let Some(first) = schedule.slot_starting_at(to_utc(signup.slot_start)) else {
+            return;
+        };
+        let until = signup.until.unwrap_or(first.day);
+        let tz = schedule.tz;
+        let held_starts: HashSet<NaiveDateTime> = held.iter().map(|h| h.slot_start).collect();
+        // Every week the rule produces, and those the signup does not hold (skipped or given up).
+        let mut excluded = Vec::new();
+        let mut week = 0;
+        loop {
+            let day = first.day + Duration::weeks(week);
+            if day > until {
+                break;
+            }
+            let label = first.label + Duration::weeks(week);
+            let held_here = schedule
+                .weekly(&first, week as u32)
+                .is_some_and(|s| held_starts.contains(&s.start.naive_utc()));
+            if !held_here {
+                excluded.push(label);
+            }
+            week += 1;
+        }
+        if excluded.len() as i64 == week {
+            return;
+        }
+        let until_instant =
+            schedule.day_start_instant(until + Duration::days(1)) - Duration::seconds(1);
+        let years = (first.day.year() - 1, until.year() + 1);
+        let span = self.zones.entry(tz.name().to_string()).or_insert(years);
+        span.0 = span.0.min(years.0);
+        span.1 = span.1.max(years.1);
+        let stamp = self.stamp.clone();
+        self.line("BEGIN:VEVENT");
+        self.line(&format!("UID:{}@intercede", signup.id));
+        self.line(&format!("DTSTAMP:{stamp}"));
+        self.line(&format!(
+            "DTSTART;TZID={}:{}",
+            tz.name(),
+            local_stamp(first.label)
+        ));
+        self.line(&format!("DURATION:PT{}M", watch.slot_minutes));
+        self.line(&format!(
+            "RRULE:FREQ=WEEKLY;UNTIL={}",
+            utc_stamp(until_instant)
+        ));
+        for label in excluded {
+            self.line(&format!("EXDATE;TZID={}:{}", tz.name(), local_stamp(label)));
+        }
+        self.line(&format!(
+            "SUMMARY:{}",
+            text(&format!("Prayer watch: {}", watch.name))
+        ));
+        self.line("END:VEVENT");
+    }
+
+    fn finish(self) -> String {
+        let mut out = String::new();
+        for line in [
+            "BEGIN:VCALENDAR",
+            "VERSION:2.0",
+            "PRODID:-//intercede//prayer watches//EN",
+            "CALSCALE:GREGORIAN",
+            "METHOD:PUBLISH",
+            "X-WR-CALNAME:My prayer watches",
+        ] {
+            fold(&mut out, line);
+        }
+        for (name, (from, to)) in &self.zones {
+            if let Ok(tz) = name.parse::<Tz>() {
+                vtimezone(&mut out, tz, *from, *to);
+            }
+        }
+        out.push_str(&self.events);
+        fold(&mut out, "END:VCALENDAR");
+        out
+    }
+}
+
+/// A VTIMEZONE for `tz` covering the years `from..=to`: its offset at the start, then one
+/// observance for each change of offset, found by scanning hour by hour and narrowing to the
+/// minute.
+fn vtimezone(out: &mut String, tz: Tz, from: i32, to: i32) {
+    let start = Utc.with_ymd_and_hms(from, 1, 1, 0, 0, 0).single();
+    let end = Utc.with_ymd_and_hms(to + 1, 1, 1, 0, 0, 0).single();
+    let (Some(start), Some(end)) = (start, end) else {
+        return;
+    };
+    let info = |t: DateTime<Utc>| {
+        let o = tz.offset_from_utc_datetime(&t.naive_utc());
+        (
+            o.fix().local_minus_utc(),
+            !o.dst_offset().is_zero(),
+            o.abbreviation().unwrap_or("").to_string(),
+        )
+    };
+    fold(out, "BEGIN:VTIMEZONE");
+    fold(out, &format!("TZID:{}", tz.name()));
+    let observe = |out: &mut String, at: DateTime<Utc>, before: i32, after: (i32, bool, String)| {
+        let kind = if after.1 { "DAYLIGHT" } else { "STANDARD" };
+        let local = at.naive_utc() + Duration::seconds(i64::from(before));
+        fold(out, &format!("BEGIN:{kind}"));
+        fold(out, &format!("DTSTART:{}", local_stamp(local)));
+        fold(out, &format!("TZOFFSETFROM:{}", offset(before)));
+        fold(out, &format!("TZOFFSETTO:{}", offset(after.0)));
+        if !after.2.is_empty() {
+            fold(out, &format!("TZNAME:{}", text(&after.2)));
+        }
+        fold(out, &format!("END:{kind}"));
+    };
+    let first = info(start);
+    observe(out, start, first.0, first.clone());
+    let mut current = first;
+    let mut t = start;
+    while t < end {
+        let next = t + Duration::hours(1);
+        let after = info(next);
+        if after.0 != current.0 || after.1 != current.1 {
+            // Narrow the change to the minute.
+            let (mut lo, mut hi) = (t, next);
+            while hi - lo > Duration::minutes(1) {
+                let mid = lo + (hi - lo) / 2;
+                if info(mid).0 == current.0 && info(mid).1 == current.1 {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            observe(out, hi, current.0, after.clone());
+            current = after;
+        }
+        t = next;
+    }
+    fold(out, "END:VTIMEZONE");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lines_fold_at_75_octets_without_splitting_characters() {
+        let mut out = String::new();
+        fold(&mut out, &format!("SUMMARY:{}", "🙏".repeat(40)));
+        for line in out.split("\r\n").filter(|l| !l.is_empty()) {
+            assert!(line.len() <= 75, "{} octets", line.len());
+        }
+        let unfolded = out.replace("\r\n ", "");
+        assert_eq!(unfolded, format!("SUMMARY:{}\r\n", "🙏".repeat(40)));
+    }
+
+    #[test]
+    fn text_is_escaped() {
+        assert_eq!(text("a, b; c\\d\ne"), "a\\, b\\; c\\\\d\\ne");
+    }
+
+    #[test]
+    fn new_york_has_its_changes_in_the_vtimezone() {
+        let mut out = String::new();
+        vtimezone(&mut out, "America/New_York".parse().unwrap(), 2027, 2027);
+        assert!(out.contains("BEGIN:DAYLIGHT\r\nDTSTART:20270314T020000\r\nTZOFFSETFROM:-0500\r\nTZOFFSETTO:-0400"), "{out}");
+        assert!(out.contains("BEGIN:STANDARD\r\nDTSTART:20271107T020000\r\nTZOFFSETFROM:-0400\r\nTZOFFSETTO:-0500"), "{out}");
+    }
+}

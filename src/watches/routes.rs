@@ -1,0 +1,640 @@
+//! HTTP handlers for watches: create, read, edit, delete, and their slots, coverage and now.
+
+use std::collections::HashMap;
+
+use actix_web::http::header;
+use actix_web::{delete, get, patch, post, web, HttpResponse};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use utoipa::OpenApi;
+
+use super::access::{require_manage, require_visible};
+use super::model::{
+    Coverage, CreateWatchInput, Gap, Now, RangeQuery, SlotList, SlotView, UpdateWatchInput, Watch,
+    WatchListQuery, WatchRow,
+};
+use super::slots::{format_hhmm, merge, parse_hhmm, Schedule, Slot, DAY};
+use super::store;
+use crate::accounts::model::PersonRef;
+use crate::accounts::store::display_names;
+use crate::auth::AuthUser;
+use crate::db::DbConnection;
+use crate::error::{AppError, AppResult, FieldError};
+use crate::http::validate::{self, Validator};
+use crate::http::{Json, Page, PageParams, Query};
+use crate::state::AppState;
+use crate::teams::access::leads;
+use crate::teams::store as teams;
+use crate::time::{now, to_utc};
+
+#[derive(OpenApi)]
+#[openapi(paths(
+    create_watch,
+    list_watches,
+    get_watch,
+    update_watch,
+    delete_watch,
+    watch_slots,
+    watch_coverage,
+    watch_now
+))]
+pub struct WatchesApi;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(create_watch)
+        .service(list_watches)
+        .service(get_watch)
+        .service(update_watch)
+        .service(delete_watch)
+        .service(watch_slots)
+        .service(watch_coverage)
+        .service(watch_now);
+}
+
+const NAME_MAX: usize = 120;
+const DESCRIPTION_MAX: usize = 2000;
+pub const SLOTS_MAX_DAYS: i64 = 31;
+pub const COVERAGE_MAX_DAYS: i64 = 366;
+
+pub fn render(row: WatchRow) -> Watch {
+    Watch {
+        day_start: format_hhmm(row.day_start as u32),
+        day_end: format_hhmm(row.day_end as u32),
+        id: row.id,
+        name: row.name,
+        description: row.description,
+        team_id: row.team_id,
+        timezone: row.timezone,
+        starts_on: row.starts_on,
+        ends_on: row.ends_on,
+        slot_minutes: row.slot_minutes,
+        min_per_slot: row.min_per_slot,
+        max_per_slot: row.max_per_slot,
+        created_at: to_utc(row.created_at),
+        updated_at: to_utc(row.updated_at),
+    }
+}
+
+/// Checks the schedule-shaping and capacity fields of a watch row, all at once.
+fn check(v: &mut Validator, row: &WatchRow) {
+    if !(1..=1000).contains(&row.min_per_slot) {
+        v.add("min_per_slot", "must be from 1 to 1000");
+    }
+    if let Some(max) = row.max_per_slot {
+        if max < row.min_per_slot {
+            v.add("max_per_slot", "must be at least min_per_slot");
+        }
+    }
+    if let Ok(schedule) = row.schedule() {
+        if let Err(e) = schedule.validate() {
+            v.add(e.field, e.message);
+        }
+    }
+}
+
+fn time_of_day(
+    v: &mut Validator,
+    field: &str,
+    value: Option<&str>,
+    default: u32,
+    allow_24: bool,
+) -> u32 {
+    match value {
+        None => default,
+        Some(s) => match parse_hhmm(s.trim(), allow_24) {
+            Some(m) => m,
+            None => {
+                v.add(
+                    field,
+                    if allow_24 {
+                        "must be HH:MM (00:00 to 24:00)"
+                    } else {
+                        "must be HH:MM (00:00 to 23:59)"
+                    },
+                );
+                default
+            }
+        },
+    }
+}
+
+/// `from..to` in local dates: defaults (today, a week), `to` after `from`, at most `max_days`.
+pub fn date_range(
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    today: NaiveDate,
+    max_days: i64,
+) -> AppResult<(NaiveDate, NaiveDate)> {
+    let from = from.unwrap_or(today);
+    let to = to.unwrap_or(from + Duration::days(7.min(max_days)));
+    if to <= from {
+        return Err(AppError::invalid("to", "must be after from"));
+    }
+    if (to - from).num_days() > max_days {
+        return Err(AppError::invalid(
+            "to",
+            format!("must be at most {max_days} days after from"),
+        ));
+    }
+    Ok((from, to))
+}
+
+/// Member ids holding each slot, by slot start.
+pub type Holders = HashMap<DateTime<Utc>, Vec<String>>;
+/// Display names by member id.
+pub type Names = HashMap<String, String>;
+
+/// Who holds each of `slots` (one query), and their names (one more).
+pub fn holders(
+    conn: &mut DbConnection,
+    watch_id: &str,
+    slots: &[Slot],
+) -> AppResult<(Holders, Names)> {
+    let (Some(first), Some(last)) = (slots.first(), slots.last()) else {
+        return Ok(Default::default());
+    };
+    let rows = store::held_between(
+        conn,
+        watch_id,
+        first.start.naive_utc(),
+        last.start.naive_utc() + Duration::seconds(1),
+    )?;
+    let mut by_slot: Holders = HashMap::new();
+    let mut ids: Vec<String> = Vec::new();
+    for (start, member) in rows {
+        ids.push(member.clone());
+        by_slot.entry(to_utc(start)).or_default().push(member);
+    }
+    ids.sort();
+    ids.dedup();
+    Ok((by_slot, display_names(conn, &ids)?))
+}
+
+pub fn slot_view(
+    schedule: &Schedule,
+    watch: &WatchRow,
+    slot: &Slot,
+    holders: &Holders,
+    names: &Names,
+    me: &str,
+) -> SlotView {
+    let ids = holders.get(&slot.start).cloned().unwrap_or_default();
+    SlotView {
+        start: slot.start,
+        end: slot.end,
+        local_start: schedule.local(slot.start),
+        local_end: schedule.local(slot.end),
+        signed_up: ids.len() as i64,
+        min: watch.min_per_slot,
+        max: watch.max_per_slot,
+        mine: ids.iter().any(|id| id == me),
+        intercessors: ids
+            .into_iter()
+            .filter_map(|id| {
+                names.get(&id).map(|n| PersonRef {
+                    id: id.clone(),
+                    display_name: n.clone(),
+                })
+            })
+            .collect(),
+    }
+}
+
+/// The watch's own "today", which decides default ranges.
+pub fn today_in(schedule: &Schedule) -> NaiveDate {
+    Utc::now().with_timezone(&schedule.tz).date_naive()
+}
+
+/// Create a watch (leaders; a team leader for a watch of their own team).
+#[utoipa::path(
+    tag = "Prayer watches",
+    request_body = CreateWatchInput,
+    responses(
+        (status = 201, description = "The new watch", body = Watch),
+        (status = 403, description = "Neither a leader nor the team's team leader"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/watches")]
+pub async fn create_watch(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    Json(input): Json<CreateWatchInput>,
+) -> AppResult<HttpResponse> {
+    let mut v = Validator::new();
+    let name = v.take(validate::line("name", &input.name, 1, NAME_MAX));
+    let description = input
+        .description
+        .as_deref()
+        .and_then(|d| v.take(validate::text("description", d, 0, DESCRIPTION_MAX)))
+        .filter(|d| !d.is_empty());
+    let tz = v.take(validate::timezone("timezone", &input.timezone));
+    let day_start = time_of_day(&mut v, "day_start", input.day_start.as_deref(), 0, false);
+    let day_end = time_of_day(&mut v, "day_end", input.day_end.as_deref(), DAY, true);
+    if !(5..=720).contains(&input.slot_minutes) {
+        v.add("slot_minutes", "must be from 5 to 720");
+    }
+    let at = now();
+    let row = WatchRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        name: name.unwrap_or_default(),
+        description,
+        team_id: input.team_id.clone(),
+        timezone: tz
+            .map(|t| t.name().to_string())
+            .unwrap_or_else(|| "UTC".into()),
+        starts_on: input.starts_on,
+        ends_on: input.ends_on,
+        slot_minutes: input.slot_minutes.clamp(5, 720),
+        day_start: day_start as i32,
+        day_end: day_end as i32,
+        min_per_slot: input.min_per_slot,
+        max_per_slot: input.max_per_slot,
+        created_by: Some(user.id.clone()),
+        created_at: at,
+        updated_at: at,
+    };
+    if (5..=720).contains(&input.slot_minutes) {
+        check(&mut v, &row);
+    } else {
+        let mut rest = Validator::new();
+        check(&mut rest, &row);
+        for e in rest
+            .into_errors()
+            .into_iter()
+            .filter(|e| e.field != "slot_minutes")
+        {
+            v.add(e.field, e.message);
+        }
+    }
+    let mut errors = v.into_errors();
+    let watch = state
+        .db
+        .write(move |conn| {
+            match &row.team_id {
+                Some(team) => {
+                    if teams::find_live(conn, team).is_err() {
+                        errors.push(FieldError::new("team_id", "there is no such team"));
+                    } else if errors.is_empty() && !leads(conn, &user, team)? {
+                        return Err(AppError::Forbidden(
+                            "Only a leader or this team's team leader may create its watches."
+                                .into(),
+                        ));
+                    }
+                }
+                None if !user.role.is_leader() => return Err(AppError::Forbidden(
+                    "Only leaders create church-wide watches; team leaders create their team's."
+                        .into(),
+                )),
+                None => {}
+            }
+            if !errors.is_empty() {
+                return Err(AppError::Validation(errors));
+            }
+            store::insert(conn, &row)?;
+            Ok(render(row))
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/watches/{}", watch.id)))
+        .json(watch))
+}
+
+/// The watches the caller sees: the church's and their teams' (leaders: all).
+#[utoipa::path(
+    tag = "Prayer watches",
+    params(WatchListQuery),
+    responses((status = 200, description = "A page of watches", body = Page<Watch>)),
+    security(("bearer" = []))
+)]
+#[get("/watches")]
+pub async fn list_watches(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    Query(query): Query<WatchListQuery>,
+) -> AppResult<web::Json<Page<Watch>>> {
+    let page = PageParams::<String>::parse(query.limit, query.cursor.as_deref())?;
+    let (limit, fetch) = (page.limit, page.fetch());
+    let rows = state
+        .db
+        .read(move |conn| {
+            store::list_visible(
+                conn,
+                &user.id,
+                user.role.is_leader(),
+                page.after.as_deref(),
+                fetch,
+            )
+        })
+        .await?;
+    Ok(web::Json(Page::from_rows(
+        rows,
+        limit,
+        |w| w.id.clone(),
+        render,
+    )))
+}
+
+/// One watch (members who can see it).
+#[utoipa::path(
+    tag = "Prayer watches",
+    params(("id" = String, Path, description = "Watch id")),
+    responses((status = 200, description = "The watch", body = Watch)),
+    security(("bearer" = []))
+)]
+#[get("/watches/{id}")]
+pub async fn get_watch(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+) -> AppResult<web::Json<Watch>> {
+    let watch = state
+        .db
+        .read(move |conn| {
+            let watch = store::find(conn, &id)?;
+            require_visible(conn, &user, &watch)?;
+            Ok(render(watch))
+        })
+        .await?;
+    Ok(web::Json(watch))
+}
+
+/// Edit a watch (leaders; a team watch's team leader).
+///
+/// Name, description, `ends_on` and the per-slot numbers change at any time. The fields that
+/// decide where slots fall change only while nobody has signed up (else 409).
+#[utoipa::path(
+    tag = "Prayer watches",
+    params(("id" = String, Path, description = "Watch id")),
+    request_body = UpdateWatchInput,
+    responses(
+        (status = 200, description = "The updated watch", body = Watch),
+        (status = 403, description = "Not allowed to manage this watch"),
+        (status = 409, description = "The slots would move under existing signups"),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/watches/{id}")]
+pub async fn update_watch(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+    Json(input): Json<UpdateWatchInput>,
+) -> AppResult<web::Json<Watch>> {
+    let watch = state
+        .db
+        .write(move |conn| {
+            let mut row = store::find(conn, &id)?;
+            require_visible(conn, &user, &row)?;
+            require_manage(conn, &user, &row)?;
+            let before = row.schedule()?;
+            let mut v = Validator::new();
+            if let Some(name) = &input.name {
+                if let Some(name) = v.take(validate::line("name", name, 1, NAME_MAX)) {
+                    row.name = name;
+                }
+            }
+            if let Some(description) = &input.description {
+                row.description = match description {
+                    None => None,
+                    Some(d) => v
+                        .take(validate::text("description", d, 0, DESCRIPTION_MAX))
+                        .filter(|d| !d.is_empty()),
+                };
+            }
+            if let Some(tz) = &input.timezone {
+                if let Some(tz) = v.take(validate::timezone("timezone", tz)) {
+                    row.timezone = tz.name().to_string();
+                }
+            }
+            if let Some(starts_on) = input.starts_on {
+                row.starts_on = starts_on;
+            }
+            if let Some(ends_on) = input.ends_on {
+                row.ends_on = ends_on;
+            }
+            if let Some(m) = input.slot_minutes {
+                row.slot_minutes = m;
+            }
+            row.day_start = time_of_day(
+                &mut v,
+                "day_start",
+                input.day_start.as_deref(),
+                row.day_start as u32,
+                false,
+            ) as i32;
+            row.day_end = time_of_day(
+                &mut v,
+                "day_end",
+                input.day_end.as_deref(),
+                row.day_end as u32,
+                true,
+            ) as i32;
+            if let Some(min) = input.min_per_slot {
+                row.min_per_slot = min;
+            }
+            if let Some(max) = input.max_per_slot {
+                row.max_per_slot = max;
+            }
+            check(&mut v, &row);
+            v.finish()?;
+            let after = row.schedule()?;
+            let reshaped = after.tz != before.tz
+                || after.starts_on != before.starts_on
+                || after.slot_minutes != before.slot_minutes
+                || after.day_start != before.day_start
+                || after.day_end != before.day_end;
+            if reshaped && store::has_signups(conn, &row.id)? {
+                return Err(AppError::conflict(
+                    "watch-has-signups",
+                    "Members have signed up: the slots cannot move. Create a new watch instead.",
+                ));
+            }
+            row.updated_at = now();
+            store::update(conn, &row)?;
+            Ok(render(row))
+        })
+        .await?;
+    Ok(web::Json(watch))
+}
+
+/// Delete a watch with its signups and check-ins (leaders; a team watch's team leader).
+#[utoipa::path(
+    tag = "Prayer watches",
+    params(("id" = String, Path, description = "Watch id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, description = "Not allowed to manage this watch"),
+    ),
+    security(("bearer" = []))
+)]
+#[delete("/watches/{id}")]
+pub async fn delete_watch(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    state
+        .db
+        .write(move |conn| {
+            let row = store::find(conn, &id)?;
+            require_visible(conn, &user, &row)?;
+            require_manage(conn, &user, &row)?;
+            store::delete(conn, &row.id)
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The slots of a watch between two local dates (at most 31 days), with who holds each.
+///
+/// `from` and `to` are dates in the watch's zone, half-open: every slot whose window starts on
+/// those dates. `local_start`/`local_end` carry the zone's offset at that instant, so the two
+/// slots of a repeated hour differ.
+#[utoipa::path(
+    tag = "Prayer watches",
+    params(("id" = String, Path, description = "Watch id"), RangeQuery),
+    responses((status = 200, description = "The slots", body = SlotList)),
+    security(("bearer" = []))
+)]
+#[get("/watches/{id}/slots")]
+pub async fn watch_slots(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+    Query(query): Query<RangeQuery>,
+) -> AppResult<web::Json<SlotList>> {
+    let list = state
+        .db
+        .read(move |conn| {
+            let watch = store::find(conn, &id)?;
+            require_visible(conn, &user, &watch)?;
+            let schedule = watch.schedule()?;
+            let (from, to) = date_range(query.from, query.to, today_in(&schedule), SLOTS_MAX_DAYS)?;
+            let slots = schedule.slots(from, to);
+            let (holders, names) = holders(conn, &watch.id, &slots)?;
+            Ok(SlotList {
+                items: slots
+                    .iter()
+                    .map(|s| slot_view(&schedule, &watch, s, &holders, &names, &user.id))
+                    .collect(),
+            })
+        })
+        .await?;
+    Ok(web::Json(list))
+}
+
+/// How well a watch is covered between two local dates (at most 366 days).
+///
+/// A slot is filled when at least `min_per_slot` hold it; `gaps` merges adjacent unfilled slots.
+/// Two queries, whatever the range.
+#[utoipa::path(
+    tag = "Prayer watches",
+    params(("id" = String, Path, description = "Watch id"), RangeQuery),
+    responses((status = 200, description = "Coverage", body = Coverage)),
+    security(("bearer" = []))
+)]
+#[get("/watches/{id}/coverage")]
+pub async fn watch_coverage(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+    Query(query): Query<RangeQuery>,
+) -> AppResult<web::Json<Coverage>> {
+    let coverage = state
+        .db
+        .read(move |conn| {
+            let watch = store::find(conn, &id)?;
+            require_visible(conn, &user, &watch)?;
+            let schedule = watch.schedule()?;
+            let (from, to) =
+                date_range(query.from, query.to, today_in(&schedule), COVERAGE_MAX_DAYS)?;
+            let slots = schedule.slots(from, to);
+            let counts = match (slots.first(), slots.last()) {
+                (Some(first), Some(last)) => store::counts_between(
+                    conn,
+                    &watch.id,
+                    first.start.naive_utc(),
+                    last.start.naive_utc() + Duration::seconds(1),
+                )?,
+                _ => HashMap::new(),
+            };
+            Ok(coverage_of(&slots, &counts, watch.min_per_slot))
+        })
+        .await?;
+    Ok(web::Json(coverage))
+}
+
+/// Pure: coverage of `slots` given how many hold each.
+pub fn coverage_of(
+    slots: &[Slot],
+    counts: &HashMap<chrono::NaiveDateTime, i64>,
+    min: i32,
+) -> Coverage {
+    let filled =
+        |s: &Slot| counts.get(&s.start.naive_utc()).copied().unwrap_or(0) >= i64::from(min);
+    let total = slots.len() as i64;
+    let filled_count = slots.iter().filter(|s| filled(s)).count() as i64;
+    let percent = if total == 0 {
+        0.0
+    } else {
+        (filled_count as f64 * 10_000.0 / total as f64).round() / 100.0
+    };
+    Coverage {
+        slots_total: total,
+        slots_filled: filled_count,
+        percent_filled: percent,
+        gaps: merge(slots.iter().copied().filter(|s| !filled(s)))
+            .into_iter()
+            .map(|(start, end)| Gap { start, end })
+            .collect(),
+    }
+}
+
+/// The slot in progress and who holds it, who has checked in, and the next slot.
+#[utoipa::path(
+    tag = "Prayer watches",
+    params(("id" = String, Path, description = "Watch id")),
+    responses((status = 200, description = "Now", body = Now)),
+    security(("bearer" = []))
+)]
+#[get("/watches/{id}/now")]
+pub async fn watch_now(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+) -> AppResult<web::Json<Now>> {
+    let now_view = state
+        .db
+        .read(move |conn| {
+            let watch = store::find(conn, &id)?;
+            require_visible(conn, &user, &watch)?;
+            let schedule = watch.schedule()?;
+            let at = Utc::now();
+            let current = schedule.slot_at(at);
+            let next = schedule.next_slot(current.map_or(at, |s| s.end));
+            let slots: Vec<Slot> = current.iter().chain(next.iter()).copied().collect();
+            let (holders, mut names) = holders(conn, &watch.id, &slots)?;
+            let checked_ids = match &current {
+                Some(slot) => store::checked_in(conn, &watch.id, slot.start.naive_utc())?,
+                None => Vec::new(),
+            };
+            names.extend(display_names(conn, &checked_ids)?);
+            let view = |s: &Slot| slot_view(&schedule, &watch, s, &holders, &names, &user.id);
+            Ok(Now {
+                at,
+                slot: current.as_ref().map(view),
+                checked_in: checked_ids
+                    .into_iter()
+                    .filter_map(|id| {
+                        names.get(&id).map(|n| PersonRef {
+                            id: id.clone(),
+                            display_name: n.clone(),
+                        })
+                    })
+                    .collect(),
+                next: next.as_ref().map(view),
+            })
+        })
+        .await?;
+    Ok(web::Json(now_view))
+}
