@@ -16,3 +16,4 @@ mod prayers;
 mod sessions;
 mod teams;
 mod tokens;
+mod watches;
