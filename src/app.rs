@@ -17,7 +17,7 @@ use crate::error::{problem, problem_response, problemize};
 use crate::openapi::{self, RouteTable};
 use crate::state::AppState;
 use crate::{
-    accounts, assignments, categories, health, prayer_requests, teams, telemetry, watches,
+    accounts, assignments, categories, fasts, health, prayer_requests, teams, telemetry, watches,
 };
 
 pub struct Application {
@@ -71,7 +71,9 @@ impl Application {
                         .configure(assignments::routes::routes)
                         .configure(watches::routes::routes)
                         .configure(watches::signups::routes)
-                        .configure(watches::calendar::routes),
+                        .configure(watches::calendar::routes)
+                        .configure(fasts::routes::routes)
+                        .configure(fasts::participation::routes),
                 )
                 .service(health::healthz)
                 .service(health::readyz)

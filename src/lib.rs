@@ -19,6 +19,8 @@ pub mod config;
 pub mod db;
 /// The service's one error type and its problem+json form.
 pub mod error;
+/// Group fasts: days, commitments, private check-ins, fasting chains.
+pub mod fasts;
 /// Liveness and readiness probes.
 pub mod health;
 /// Request extractors, pagination and validation.

@@ -210,6 +210,64 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    fasts (id) {
+        id -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        fast_type -> Text,
+        starts_on -> Date,
+        days -> Integer,
+        timezone -> Text,
+        team_id -> Nullable<Text>,
+        min_per_day -> Nullable<Integer>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    fast_focus (fast_id, day) {
+        fast_id -> Text,
+        day -> Integer,
+        title -> Text,
+        scripture -> Nullable<Text>,
+        prayer_points -> Text,
+    }
+}
+
+diesel::table! {
+    fast_participants (fast_id, member_id) {
+        fast_id -> Text,
+        member_id -> Text,
+        fast_type -> Text,
+        all_days -> Bool,
+        joined_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    fast_commitments (fast_id, member_id, day) {
+        fast_id -> Text,
+        member_id -> Text,
+        day -> Integer,
+    }
+}
+
+diesel::table! {
+    fast_check_ins (fast_id, member_id, day) {
+        fast_id -> Text,
+        member_id -> Text,
+        day -> Integer,
+        kept -> Text,
+        note -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(prayer_requests -> categories (category_id));
 diesel::joinable!(watch_signups -> watches (watch_id));
 diesel::joinable!(watch_signup_slots -> watch_signups (signup_id));
@@ -237,4 +295,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     watch_signup_slots,
     watch_check_ins,
     calendar_tokens,
+    fasts,
+    fast_focus,
+    fast_participants,
+    fast_commitments,
+    fast_check_ins,
 );

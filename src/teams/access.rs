@@ -47,3 +47,44 @@ pub fn require_member_or_leader(
         ))
     }
 }
+
+/// Something a team may own (a watch, a fast): `None` is the whole church's. The church's is seen by
+/// every member; a team's by that team and leaders, and anyone else gets 404.
+pub fn require_sees_owned(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    team_id: Option<&str>,
+) -> AppResult<()> {
+    match team_id {
+        None => Ok(()),
+        Some(_) if user.role.is_leader() => Ok(()),
+        Some(team) if role_in(conn, user, team)?.is_some() => Ok(()),
+        Some(_) => Err(AppError::NotFound),
+    }
+}
+
+/// Managed by leaders, and for a team's, by its team leaders too.
+pub fn manages_owned(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    team_id: Option<&str>,
+) -> AppResult<bool> {
+    match team_id {
+        None => Ok(user.role.is_leader()),
+        Some(team) => leads(conn, user, team),
+    }
+}
+
+pub fn require_manages_owned(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    team_id: Option<&str>,
+) -> AppResult<()> {
+    if manages_owned(conn, user, team_id)? {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "Only a leader, or the team leader of the team it belongs to, may do this.".into(),
+        ))
+    }
+}

@@ -126,6 +126,23 @@ fn feed(conn: &mut DbConnection, member_id: &str, stamp: DateTime<Utc>) -> AppRe
             }
         }
     }
+    // Fast days the member committed to, as all-day events.
+    let parts = crate::fasts::store::participations(conn, member_id)?;
+    let fast_ids: Vec<String> = parts.iter().map(|p| p.fast_id.clone()).collect();
+    let mut focus = crate::fasts::store::focus_for(conn, &fast_ids)?;
+    for fast in crate::fasts::store::find_many(conn, &fast_ids)? {
+        let calendar = fast.calendar()?;
+        let titles: BTreeMap<i32, String> = focus
+            .remove(&fast.id)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|f| (f.day, f.title))
+            .collect();
+        for day in crate::fasts::store::commitments_of(conn, &fast.id, member_id)? {
+            let date = calendar.date_of(day);
+            cal.fast_day(&fast.id, &fast.name, day, fast.days, date, titles.get(&day));
+        }
+    }
     Ok(cal.finish())
 }
 
@@ -266,6 +283,33 @@ impl Calendar {
             "SUMMARY:{}",
             text(&format!("Prayer watch: {}", watch.name))
         ));
+        self.line("END:VEVENT");
+    }
+
+    fn fast_day(
+        &mut self,
+        fast_id: &str,
+        name: &str,
+        day: i32,
+        days: i32,
+        date: chrono::NaiveDate,
+        focus: Option<&String>,
+    ) {
+        let stamp = self.stamp.clone();
+        let summary = match focus {
+            Some(title) => format!("Fast: {name} (day {day} of {days}): {title}"),
+            None => format!("Fast: {name} (day {day} of {days})"),
+        };
+        self.line("BEGIN:VEVENT");
+        self.line(&format!("UID:{fast_id}-day{day}@intercede"));
+        self.line(&format!("DTSTAMP:{stamp}"));
+        self.line(&format!("DTSTART;VALUE=DATE:{}", date.format("%Y%m%d")));
+        self.line(&format!(
+            "DTEND;VALUE=DATE:{}",
+            (date + Duration::days(1)).format("%Y%m%d")
+        ));
+        self.line(&format!("SUMMARY:{}", text(&summary)));
+        self.line("TRANSP:TRANSPARENT");
         self.line("END:VEVENT");
     }
 

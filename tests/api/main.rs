@@ -6,6 +6,7 @@ mod assignments;
 mod categories;
 mod cli;
 mod conventions;
+mod fasts;
 mod helpers;
 mod members;
 mod openapi_spec;
