@@ -17,7 +17,8 @@ use crate::error::{problem, problem_response, problemize};
 use crate::openapi::{self, RouteTable};
 use crate::state::AppState;
 use crate::{
-    accounts, assignments, categories, fasts, health, prayer_requests, teams, telemetry, watches,
+    accounts, assignments, categories, fasts, health, prayer_requests, privacy, teams, telemetry,
+    watches,
 };
 
 pub struct Application {
@@ -73,7 +74,8 @@ impl Application {
                         .configure(watches::signups::routes)
                         .configure(watches::calendar::routes)
                         .configure(fasts::routes::routes)
-                        .configure(fasts::participation::routes),
+                        .configure(fasts::participation::routes)
+                        .configure(privacy::routes::routes),
                 )
                 .service(health::healthz)
                 .service(health::readyz)

@@ -77,6 +77,8 @@ pub struct Config {
     pub require_approval: bool,
     /// Days until a new or reopened prayer request expires, unless it names its own `expires_on`.
     pub request_expiry_days: i64,
+    /// `intercede purge` deletes requests that ended more than this many days ago.
+    pub purge_after_days: i64,
     pub cors_origins: Vec<String>,
     pub login_attempts_per_minute: u32,
     pub public_requests_per_hour: u32,
@@ -169,6 +171,7 @@ impl Config {
             registration,
             require_approval: boolean(&var, "REQUIRE_APPROVAL", false)?,
             request_expiry_days: number(&var, "REQUEST_EXPIRY_DAYS", 30, 1..=366)?,
+            purge_after_days: number(&var, "PURGE_AFTER_DAYS", 365, 1..=36_500)?,
             cors_origins: cors_origins(var("CORS_ORIGINS").as_deref().unwrap_or(""))?,
             login_attempts_per_minute: number(&var, "LOGIN_ATTEMPTS_PER_MINUTE", 30, 1..=1_000_000)?
                 as u32,

@@ -29,6 +29,8 @@ pub mod http;
 pub mod openapi;
 /// Prayer requests, prayers, updates and comments.
 pub mod prayer_requests;
+/// Audit log, export, erasure and retention.
+pub mod privacy;
 /// Per-address and per-account rate limits.
 pub mod ratelimit;
 /// State shared by all handlers.

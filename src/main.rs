@@ -35,6 +35,13 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Delete answered, closed and expired prayer requests that ended long ago, with their
+    /// prayers, updates and comments. Run it from a daily schedule (cron, a systemd timer).
+    Purge {
+        /// Age in days; `PURGE_AFTER_DAYS` (365) when omitted.
+        #[arg(long)]
+        older_than_days: Option<i64>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -53,6 +60,7 @@ fn main() -> ExitCode {
         Command::Serve => serve(config),
         Command::Migrate => migrate(&config),
         Command::CreateAdmin { email, name } => create_admin(&config, &email, &name),
+        Command::Purge { older_than_days } => purge(&config, older_than_days),
         Command::Openapi => unreachable!("handled above"),
     };
     match result {
@@ -80,6 +88,21 @@ fn serve(config: Config) -> anyhow::Result<()> {
         app.run_until_stopped().await?;
         Ok(())
     })
+}
+
+fn purge(config: &Config, older_than_days: Option<i64>) -> anyhow::Result<()> {
+    let days = older_than_days.unwrap_or(config.purge_after_days);
+    if days < 1 {
+        anyhow::bail!("--older-than-days must be at least 1");
+    }
+    let db = Db::connect(&config.database_url)?;
+    let mut conn = db.blocking_conn()?;
+    let removed = diesel::Connection::transaction(&mut *conn, |c| {
+        intercede::privacy::purge::purge(c, days, intercede::time::now())
+    })
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("purged {removed} prayer request(s) that ended more than {days} days ago");
+    Ok(())
 }
 
 fn migrate(config: &Config) -> anyhow::Result<()> {

@@ -24,21 +24,7 @@ problem (`application/problem+json`).",
         license(name = "MIT OR Apache-2.0")
     ),
     paths(crate::health::healthz, crate::health::readyz),
-    nest(
-        (path = "/api/v1", api = crate::accounts::routes::AccountsApi),
-        (path = "/api/v1", api = crate::prayer_requests::routes::RequestsApi),
-        (path = "/api/v1", api = crate::prayer_requests::activity::ActivityApi),
-        (path = "/api/v1", api = crate::categories::routes::CategoriesApi),
-        (path = "/api/v1", api = crate::teams::routes::TeamsApi),
-        (path = "/api/v1", api = crate::assignments::routes::AssignmentsApi),
-        (path = "/api/v1", api = crate::watches::routes::WatchesApi),
-        (path = "/api/v1", api = crate::watches::signups::SignupsApi),
-        (path = "/api/v1", api = crate::watches::calendar::CalendarApi),
-        (path = "/api/v1", api = crate::fasts::routes::FastsApi),
-        (path = "/api/v1", api = crate::fasts::participation::ParticipationApi),
-    ),
     components(schemas(Problem, FieldError)),
-    modifiers(&Conventions),
     tags(
         (name = "Accounts", description = "Registration, sign-in sessions and one's own profile"),
         (name = "Members", description = "The members directory and roles"),
@@ -52,14 +38,47 @@ problem (`application/problem+json`).",
         (name = "Prayer watches", description = "Slots of prayer around the clock, signups, coverage and check-ins"),
         (name = "Group fasts", description = "Fasts a congregation or team keeps together"),
         (name = "Calendar", description = "A member's secret calendar feed"),
+        (name = "Privacy", description = "Audit log, export of one's data, erasure"),
         (name = "Operations", description = "Health probes"),
     )
 )]
 pub struct ApiDoc;
 
-/// The document as served and committed.
+/// The document as served and committed: the root, every feature's operations under `/api/v1`
+/// (merged path by path, so two features may share a path with different methods), then the
+/// conventions every operation shares.
 pub fn document() -> OpenApiDoc {
-    ApiDoc::openapi()
+    use crate::{
+        accounts, assignments, categories, fasts, prayer_requests, privacy, teams, watches,
+    };
+    let mut doc = ApiDoc::openapi();
+    for api in [
+        accounts::routes::AccountsApi::openapi(),
+        prayer_requests::routes::RequestsApi::openapi(),
+        prayer_requests::activity::ActivityApi::openapi(),
+        categories::routes::CategoriesApi::openapi(),
+        teams::routes::TeamsApi::openapi(),
+        assignments::routes::AssignmentsApi::openapi(),
+        watches::routes::WatchesApi::openapi(),
+        watches::signups::SignupsApi::openapi(),
+        watches::calendar::CalendarApi::openapi(),
+        fasts::routes::FastsApi::openapi(),
+        fasts::participation::ParticipationApi::openapi(),
+        privacy::routes::PrivacyApi::openapi(),
+    ] {
+        doc.merge(under_api_prefix(api));
+    }
+    Conventions.modify(&mut doc);
+    doc
+}
+
+fn under_api_prefix(mut api: OpenApiDoc) -> OpenApiDoc {
+    let paths = std::mem::take(&mut api.paths.paths);
+    api.paths.paths = paths
+        .into_iter()
+        .map(|(path, item)| (format!("/api/v1{path}"), item))
+        .collect();
+    api
 }
 
 /// The document as pretty JSON with a trailing newline, as `intercede openapi` prints it.

@@ -16,6 +16,7 @@ use crate::config::Registration;
 use crate::error::{AppError, AppResult};
 use crate::http::validate::{self, Validator};
 use crate::http::{Json, Page, PageParams, Query};
+use crate::privacy::audit::{self, AuditKind};
 use crate::state::AppState;
 use crate::time::now;
 
@@ -436,6 +437,37 @@ pub async fn update_member(
             let updated = store::update(conn, &id, &changes)?;
             if input.active == Some(false) {
                 store::revoke_all_for_member(conn, &id, at)?;
+            }
+            let subject = [id.clone()];
+            if updated.role != target.role {
+                let detail = format!("role: {} -> {}", target.role, updated.role);
+                audit::record(
+                    conn,
+                    AuditKind::RoleChanged,
+                    Some(&user.id),
+                    "member",
+                    &subject,
+                    Some(detail),
+                )?;
+            }
+            match (target.active, updated.active) {
+                (true, false) => audit::record(
+                    conn,
+                    AuditKind::Deactivated,
+                    Some(&user.id),
+                    "member",
+                    &subject,
+                    None,
+                )?,
+                (false, true) => audit::record(
+                    conn,
+                    AuditKind::Reactivated,
+                    Some(&user.id),
+                    "member",
+                    &subject,
+                    None,
+                )?,
+                _ => {}
             }
             Ok(updated)
         })

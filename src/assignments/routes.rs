@@ -22,6 +22,7 @@ use crate::prayer_requests::model::{RequestRow, Status, REASON_MAX};
 use crate::prayer_requests::store as requests;
 use crate::prayer_requests::views::Context;
 use crate::prayer_requests::visibility::Viewer;
+use crate::privacy::audit;
 use crate::state::AppState;
 use crate::teams::access::{leads, require_lead};
 use crate::teams::model::TeamPageQuery;
@@ -447,6 +448,7 @@ pub async fn my_assignments(
 ) -> AppResult<web::Json<Page<MyAssignment>>> {
     let page = PageParams::<String>::parse(query.limit, query.cursor.as_deref())?;
     let viewer = Viewer::from(&user);
+    let actor = user.id.clone();
     let (limit, fetch) = (page.limit, page.fetch());
     let page = state
         .db
@@ -489,6 +491,8 @@ pub async fn my_assignments(
             ))
         })
         .await?;
+    let read = page.items.iter().filter_map(|a| a.request.as_ref());
+    audit::confidential_reads(&state.db, &actor, read).await?;
     Ok(web::Json(page))
 }
 
@@ -516,6 +520,7 @@ pub async fn team_dashboard(
     type Key = (bool, Option<NaiveDateTime>, String);
     let page = PageParams::<Key>::parse(query.limit, query.cursor.as_deref())?;
     let viewer = Viewer::from(&user);
+    let actor = user.id.clone();
     let (limit, fetch) = (page.limit, page.fetch());
     let page = state
         .db
@@ -579,5 +584,6 @@ pub async fn team_dashboard(
             ))
         })
         .await?;
+    audit::confidential_reads(&state.db, &actor, page.items.iter().map(|i| &i.request)).await?;
     Ok(web::Json(page))
 }

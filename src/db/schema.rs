@@ -268,6 +268,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    audit_events (id) {
+        id -> Text,
+        kind -> Text,
+        actor_id -> Nullable<Text>,
+        subject_type -> Text,
+        subject_id -> Text,
+        detail -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(prayer_requests -> categories (category_id));
 diesel::joinable!(watch_signups -> watches (watch_id));
 diesel::joinable!(watch_signup_slots -> watch_signups (signup_id));
@@ -300,4 +312,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     fast_participants,
     fast_commitments,
     fast_check_ins,
+    audit_events,
 );

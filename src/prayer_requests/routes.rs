@@ -24,6 +24,7 @@ use crate::db::DbConnection;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::validate::{self, Validator};
 use crate::http::{Json, JsonOrEmpty, Page, PageParams, Query};
+use crate::privacy::audit;
 use crate::state::AppState;
 use crate::time::now;
 
@@ -249,6 +250,7 @@ pub async fn list_requests(
         return Err(AppError::invalid("q", "must be at most 200 characters"));
     }
     let viewer = viewer_of(&user);
+    let actor = user.id.clone();
     let (limit, fetch) = (page.limit, page.fetch());
     let page = state
         .db
@@ -289,6 +291,7 @@ pub async fn list_requests(
             ))
         })
         .await?;
+    audit::confidential_reads(&state.db, &actor, &page.items).await?;
     Ok(web::Json(page))
 }
 
@@ -313,6 +316,7 @@ pub async fn get_request(
             render(conn, &viewer, row)
         })
         .await?;
+    audit::confidential_reads(&state.db, &user.id, [&view]).await?;
     Ok(web::Json(view))
 }
 

@@ -266,3 +266,60 @@ async fn the_log_is_json_lines_naming_routes_and_never_holds_passwords_or_tokens
         && r["request_id"].is_string()
         && r["latency_ms"].is_number()));
 }
+
+#[actix_web::test]
+async fn purge_deletes_only_requests_that_ended_long_ago() {
+    let app = spawn_app().await;
+    let rita = app.member("Rita").await;
+    let old = app
+        .create_request(&rita.token, serde_json::json!({"title": "Old"}))
+        .await;
+    let recent = app
+        .create_request(&rita.token, serde_json::json!({"title": "Recent"}))
+        .await;
+    let live = app
+        .create_request(&rita.token, serde_json::json!({"title": "Live"}))
+        .await;
+    for r in [&old, &recent] {
+        app.post(
+            &format!("/prayer-requests/{}/answer", r["id"].as_str().unwrap()),
+            Some(&rita.token),
+            serde_json::json!({}),
+        )
+        .await
+        .expect(200);
+    }
+    let long_ago = (chrono::Utc::now() - chrono::Duration::days(400))
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string();
+    app.sql(&format!(
+        "UPDATE prayer_requests SET updated_at = '{long_ago}' WHERE id = '{}'",
+        old["id"].as_str().unwrap()
+    ))
+    .await;
+    let out = intercede()
+        .env("DATABASE_URL", &app.config.database_url)
+        .args(["purge", "--older-than-days", "365"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("purged 1 "));
+    app.get(
+        &format!("/prayer-requests/{}", old["id"].as_str().unwrap()),
+        Some(&rita.token),
+    )
+    .await
+    .expect_problem(404);
+    for r in [&recent, &live] {
+        app.get(
+            &format!("/prayer-requests/{}", r["id"].as_str().unwrap()),
+            Some(&rita.token),
+        )
+        .await
+        .expect(200);
+    }
+}

@@ -28,9 +28,9 @@ async fn unknown_routes_are_problem_404s() {
 #[actix_web::test]
 async fn a_wrong_method_is_a_problem_405_with_allow() {
     let app = spawn_app().await;
-    let res = app.delete("/me", None).await;
+    let res = app.put("/me", None, serde_json::json!({})).await;
     res.expect_problem(405);
-    assert_eq!(res.header("allow").as_deref(), Some("GET, PATCH"));
+    assert_eq!(res.header("allow").as_deref(), Some("DELETE, GET, PATCH"));
     let res = app.get("/auth/login", None).await;
     res.expect_problem(405);
     assert_eq!(res.header("allow").as_deref(), Some("POST"));

@@ -14,6 +14,7 @@ mod prayer_lifecycle;
 mod prayer_posts;
 mod prayer_visibility;
 mod prayers;
+mod privacy;
 mod sessions;
 mod teams;
 mod tokens;
