@@ -3,6 +3,7 @@
 
 mod accounts;
 mod assignments;
+mod authorization;
 mod categories;
 mod cli;
 mod conventions;
