@@ -323,3 +323,132 @@ async fn purge_deletes_only_requests_that_ended_long_ago() {
         .expect(200);
     }
 }
+
+/// Starts the real binary on a free port; returns it, its port, and its log lines as they come.
+async fn start_binary(url: &str) -> (std::process::Child, u16, Arc<Mutex<Vec<String>>>) {
+    let mut child = intercede()
+        .env("DATABASE_URL", url)
+        .env("BIND_ADDR", "127.0.0.1:0")
+        .env("LOG_FORMAT", "json")
+        .env("JWT_SECRET", "crash-test-secret-crash-test-secret-!!")
+        .env("LOGIN_ATTEMPTS_PER_MINUTE", "100000")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+    let stderr = child.stderr.take().unwrap();
+    let sink = lines.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            sink.lock().unwrap().push(line);
+        }
+    });
+    let started = Instant::now();
+    loop {
+        let found = lines.lock().unwrap().iter().find_map(|l| {
+            let v: Value = serde_json::from_str(l).ok()?;
+            (v["message"] == "serving")
+                .then(|| v["port"].as_u64())
+                .flatten()
+        });
+        if let Some(port) = found {
+            return (child, port as u16, lines);
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "never served");
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Kills the server with SIGKILL in the middle of a stream of writes, restarts it on the same
+/// database, and finds every write that had been answered 2xx.
+#[actix_web::test]
+async fn every_acknowledged_write_survives_a_sigkill() {
+    let (_db, url) = TestDb::create();
+    let (mut child, port, _) = start_binary(&url).await;
+    let base = format!("http://127.0.0.1:{port}/api/v1");
+    let client = awc::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .finish();
+    client
+        .post(format!("{base}/auth/register"))
+        .send_json(
+            &json!({"email": "w@example.org", "password": PASSWORD, "display_name": "Writer"}),
+        )
+        .await
+        .unwrap();
+    let mut res = client
+        .post(format!("{base}/auth/login"))
+        .send_json(&json!({"email": "w@example.org", "password": PASSWORD}))
+        .await
+        .unwrap();
+    let token = res.json::<Value>().await.unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
+    let writers = (0..6).map(|w| {
+        let client = client.clone();
+        let base = base.clone();
+        let token = token.clone();
+        let acknowledged = acknowledged.clone();
+        async move {
+            for i in 0.. {
+                let sent = client
+                    .post(format!("{base}/prayer-requests"))
+                    .bearer_auth(&token)
+                    .send_json(
+                        &json!({"title": format!("w{w} #{i}"), "body": "b", "category": "other",
+                                       "kind": "prayer", "visibility": "congregation"}),
+                    )
+                    .await;
+                let Ok(mut res) = sent else { break };
+                if res.status() != 201 {
+                    break;
+                }
+                let Ok(body) = res.json::<Value>().await else {
+                    break;
+                };
+                acknowledged
+                    .lock()
+                    .unwrap()
+                    .push(body["id"].as_str().unwrap().to_string());
+            }
+        }
+    });
+    let killer = async {
+        actix_web::rt::time::sleep(Duration::from_millis(1500)).await;
+        child.kill().unwrap();
+        child.wait().unwrap();
+    };
+    futures_util::future::join(futures_util::future::join_all(writers), killer).await;
+    let ids = acknowledged.lock().unwrap().clone();
+    assert!(
+        ids.len() > 10,
+        "the stream was too short to test anything: {}",
+        ids.len()
+    );
+
+    let (mut again, port, _) = start_binary(&url).await;
+    let base = format!("http://127.0.0.1:{port}/api/v1");
+    let mut missing = Vec::new();
+    for id in &ids {
+        let res = client
+            .get(format!("{base}/prayer-requests/{id}"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        if res.status() != 200 {
+            missing.push(id.clone());
+        }
+    }
+    again.kill().unwrap();
+    let _ = again.wait();
+    assert!(
+        missing.is_empty(),
+        "{} of {} acknowledged writes lost",
+        missing.len(),
+        ids.len()
+    );
+}
