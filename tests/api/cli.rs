@@ -325,6 +325,8 @@ async fn purge_deletes_only_requests_that_ended_long_ago() {
 }
 
 /// Starts the real binary on a free port; returns it, its port, and its log lines as they come.
+/// The caller kills and waits for the child.
+#[allow(clippy::zombie_processes)]
 async fn start_binary(url: &str) -> (std::process::Child, u16, Arc<Mutex<Vec<String>>>) {
     let mut child = intercede()
         .env("DATABASE_URL", url)
@@ -355,7 +357,11 @@ async fn start_binary(url: &str) -> (std::process::Child, u16, Arc<Mutex<Vec<Str
         if let Some(port) = found {
             return (child, port as u16, lines);
         }
-        assert!(started.elapsed() < Duration::from_secs(60), "never served");
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("never served: {:?}", lines.lock().unwrap());
+        }
         actix_web::rt::time::sleep(Duration::from_millis(50)).await;
     }
 }
