@@ -14,12 +14,11 @@ use super::model::{
 use super::store;
 use crate::auth::AuthUser;
 use crate::db::DbConnection;
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult};
 use crate::http::validate::{self, Validator};
 use crate::http::{Json, Page, PageParams, Query};
 use crate::state::AppState;
-use crate::teams::access::{leads, require_manages_owned, require_sees_owned};
-use crate::teams::store as teams;
+use crate::teams::access::{check_create_owned, require_manages_owned, require_sees_owned};
 use crate::time::{now, to_utc};
 
 #[derive(OpenApi)]
@@ -178,27 +177,7 @@ pub async fn create_fast(
     let fast = state
         .db
         .write(move |conn| {
-            match &row.team_id {
-                Some(team) => {
-                    if teams::find_live(conn, team).is_err() {
-                        errors.push(FieldError::new("team_id", "there is no such team"));
-                    } else if errors.is_empty() && !leads(conn, &user, team)? {
-                        return Err(AppError::Forbidden(
-                            "Only a leader or this team's team leader may call its fasts.".into(),
-                        ));
-                    }
-                }
-                None if !user.role.is_leader() => {
-                    return Err(AppError::Forbidden(
-                        "Only leaders call church-wide fasts; team leaders call their team's."
-                            .into(),
-                    ))
-                }
-                None => {}
-            }
-            if !errors.is_empty() {
-                return Err(AppError::Validation(errors));
-            }
+            check_create_owned(conn, &user, row.team_id.as_deref(), &mut errors)?;
             store::insert(conn, &row)?;
             store::put_focus(conn, &row.id, &focus)?;
             Ok(render(conn, vec![row])?.remove(0))

@@ -4,7 +4,7 @@ use super::model::TeamRole;
 use super::store;
 use crate::auth::AuthUser;
 use crate::db::DbConnection;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, FieldError};
 
 /// The caller's role in the team, if any.
 pub fn role_in(
@@ -86,5 +86,39 @@ pub fn require_manages_owned(
         Err(AppError::Forbidden(
             "Only a leader, or the team leader of the team it belongs to, may do this.".into(),
         ))
+    }
+}
+
+/// Checks that `user` may create something a team may own (a watch, a fast): a church-wide one
+/// takes a leader, a team's one that team's team leader or a leader. An unknown team is a field
+/// error, added to `errors` so that a 422 lists it with the rest.
+pub fn check_create_owned(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    team_id: Option<&str>,
+    errors: &mut Vec<FieldError>,
+) -> AppResult<()> {
+    match team_id {
+        Some(team) => {
+            if crate::teams::store::find_live(conn, team).is_err() {
+                errors.push(FieldError::new("team_id", "there is no such team"));
+            } else if errors.is_empty() && !leads(conn, user, team)? {
+                return Err(AppError::Forbidden(
+                    "Only a leader or this team's team leader may do this for the team.".into(),
+                ));
+            }
+        }
+        None if !user.role.is_leader() => {
+            return Err(AppError::Forbidden(
+                "Only leaders do this for the whole church; team leaders do it for their team."
+                    .into(),
+            ))
+        }
+        None => {}
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Validation(std::mem::take(errors)))
     }
 }

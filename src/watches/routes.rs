@@ -18,12 +18,11 @@ use crate::accounts::model::PersonRef;
 use crate::accounts::store::display_names;
 use crate::auth::AuthUser;
 use crate::db::DbConnection;
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult};
 use crate::http::validate::{self, Validator};
 use crate::http::{Json, Page, PageParams, Query};
 use crate::state::AppState;
-use crate::teams::access::leads;
-use crate::teams::store as teams;
+use crate::teams::access::check_create_owned;
 use crate::time::{now, to_utc};
 
 #[derive(OpenApi)]
@@ -270,26 +269,7 @@ pub async fn create_watch(
     let watch = state
         .db
         .write(move |conn| {
-            match &row.team_id {
-                Some(team) => {
-                    if teams::find_live(conn, team).is_err() {
-                        errors.push(FieldError::new("team_id", "there is no such team"));
-                    } else if errors.is_empty() && !leads(conn, &user, team)? {
-                        return Err(AppError::Forbidden(
-                            "Only a leader or this team's team leader may create its watches."
-                                .into(),
-                        ));
-                    }
-                }
-                None if !user.role.is_leader() => return Err(AppError::Forbidden(
-                    "Only leaders create church-wide watches; team leaders create their team's."
-                        .into(),
-                )),
-                None => {}
-            }
-            if !errors.is_empty() {
-                return Err(AppError::Validation(errors));
-            }
+            check_create_owned(conn, &user, row.team_id.as_deref(), &mut errors)?;
             store::insert(conn, &row)?;
             Ok(render(row))
         })
