@@ -24,7 +24,7 @@ problem (`application/problem+json`).",
         license(name = "MIT OR Apache-2.0")
     ),
     paths(crate::health::healthz, crate::health::readyz),
-    components(schemas(Problem, FieldError)),
+    components(schemas(Problem, FieldError, crate::prayer_requests::model::Sort)),
     tags(
         (name = "Accounts", description = "Registration, sign-in sessions and one's own profile"),
         (name = "Members", description = "The members directory and roles"),

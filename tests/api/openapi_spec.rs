@@ -62,6 +62,48 @@ async fn the_spec_is_openapi_3_1_with_full_paths_bearer_auth_and_problem_errors(
     }
 }
 
+fn refs(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                if k == "$ref" {
+                    out.push(v.as_str().unwrap_or_default().to_string());
+                } else {
+                    refs(v, out);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+        _ => {}
+    }
+}
+
+#[actix_web::test]
+async fn every_reference_resolves_and_enums_are_spelled_as_sent() {
+    let app = spawn_app().await;
+    let spec = app.get("/api-docs/openapi.json", None).await.expect(200);
+    let mut found = Vec::new();
+    refs(&spec, &mut found);
+    assert!(!found.is_empty());
+    for r in found {
+        let name = r.trim_start_matches("#/components/schemas/");
+        assert!(
+            spec["components"]["schemas"].get(name).is_some(),
+            "{r} does not resolve"
+        );
+    }
+    let schemas = &spec["components"]["schemas"];
+    assert_eq!(
+        schemas["Role"]["enum"],
+        serde_json::json!(["admin", "leader", "member"])
+    );
+    assert_eq!(
+        schemas["Sort"]["enum"],
+        serde_json::json!(["newest", "needs_prayer"])
+    );
+    assert_eq!(schemas["AuditKind"]["enum"][0], "request.read");
+}
+
 #[actix_web::test]
 async fn swagger_ui_is_served_from_the_binary() {
     let app = spawn_app().await;
