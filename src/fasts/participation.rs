@@ -87,7 +87,7 @@ fn my_fast(conn: &mut DbConnection, fast: &FastRow, p: &ParticipantRow) -> AppRe
 #[utoipa::path(
     tag = "Group fasts",
     params(("id" = String, Path, description = "Fast id")),
-    request_body(content = JoinInput, description = "Optional: the body may be left out"),
+    request_body(content = Option<JoinInput>, description = "Optional: the body may be left out"),
     responses(
         (status = 200, description = "Commitment updated", body = Commitment),
         (status = 201, description = "Joined", body = Commitment),

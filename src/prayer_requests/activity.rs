@@ -54,7 +54,7 @@ fn comments_off() -> AppError {
 #[utoipa::path(
     tag = "Prayers",
     params(("id" = String, Path, description = "Prayer request id")),
-    request_body(content = PrayInput, description = "Optional: the body may be left out"),
+    request_body(content = Option<PrayInput>, description = "Optional: the body may be left out"),
     responses(
         (status = 201, description = "The prayer, logged", body = Prayer),
         (status = 409, description = "The request is not active"),

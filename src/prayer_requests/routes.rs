@@ -661,7 +661,7 @@ pub async fn flag_request(
 #[utoipa::path(
     tag = "Prayer requests",
     params(("id" = String, Path, description = "Prayer request id")),
-    request_body(content = AnswerInput, description = "Optional: the body may be left out"),
+    request_body(content = Option<AnswerInput>, description = "Optional: the body may be left out"),
     responses(
         (status = 200, description = "The answered request", body = PrayerRequest),
         (status = 403, description = "Neither the requester nor a leader"),

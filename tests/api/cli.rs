@@ -174,41 +174,8 @@ fn the_openapi_command_prints_the_committed_document() {
 #[actix_web::test]
 async fn the_log_is_json_lines_naming_routes_and_never_holds_passwords_or_tokens() {
     let (_db, url) = TestDb::create();
-    let mut child = intercede()
-        .env("DATABASE_URL", &url)
-        .env("BIND_ADDR", "127.0.0.1:0")
-        .env("LOG_FORMAT", "json")
-        .env("RUST_LOG", "debug")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
-    let stderr = child.stderr.take().unwrap();
-    let sink = lines.clone();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            sink.lock().unwrap().push(line);
-        }
-    });
-    let started = Instant::now();
-    let port = loop {
-        let found = lines.lock().unwrap().iter().find_map(|l| {
-            let v: Value = serde_json::from_str(l).ok()?;
-            (v["message"] == "serving")
-                .then(|| v["port"].as_u64())
-                .flatten()
-        });
-        if let Some(port) = found {
-            break port;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "never served: {:?}",
-            lines.lock().unwrap()
-        );
-        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-    };
+    let (mut child, port, lines) = start_binary(&url, &[("RUST_LOG", "debug")]).await;
+    wait_until_answering(&mut child, port, &lines).await;
     let base = format!("http://127.0.0.1:{port}/api/v1");
     let client = awc::Client::default();
     let secret_password = "a very private passphrase";
@@ -327,8 +294,15 @@ async fn purge_deletes_only_requests_that_ended_long_ago() {
 /// Starts the real binary on a free port; returns it, its port, and its log lines as they come.
 /// The caller kills and waits for the child.
 #[allow(clippy::zombie_processes)]
-async fn start_binary(url: &str) -> (std::process::Child, u16, Arc<Mutex<Vec<String>>>) {
-    let mut child = intercede()
+async fn start_binary(
+    url: &str,
+    extra_env: &[(&str, &str)],
+) -> (std::process::Child, u16, Arc<Mutex<Vec<String>>>) {
+    let mut cmd = intercede();
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd
         .env("DATABASE_URL", url)
         .env("BIND_ADDR", "127.0.0.1:0")
         .env("LOG_FORMAT", "json")
@@ -366,12 +340,41 @@ async fn start_binary(url: &str) -> (std::process::Child, u16, Arc<Mutex<Vec<Str
     }
 }
 
+/// Waits until the started binary answers `/healthz`; on failure shows what it logged and how it
+/// ended, so a start-up problem on a loaded machine is diagnosable.
+async fn wait_until_answering(
+    child: &mut std::process::Child,
+    port: u16,
+    lines: &Arc<Mutex<Vec<String>>>,
+) {
+    let client = awc::Client::default();
+    for _ in 0..50 {
+        if client
+            .get(format!("http://127.0.0.1:{port}/healthz"))
+            .send()
+            .await
+            .is_ok()
+        {
+            return;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    let status = child.try_wait();
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!(
+        "the server never answered: {status:?} {:?}",
+        lines.lock().unwrap()
+    );
+}
+
 /// Kills the server with SIGKILL in the middle of a stream of writes, restarts it on the same
 /// database, and finds every write that had been answered 2xx.
 #[actix_web::test]
 async fn every_acknowledged_write_survives_a_sigkill() {
     let (_db, url) = TestDb::create();
-    let (mut child, port, _) = start_binary(&url).await;
+    let (mut child, port, lines) = start_binary(&url, &[]).await;
+    wait_until_answering(&mut child, port, &lines).await;
     let base = format!("http://127.0.0.1:{port}/api/v1");
     let client = awc::Client::builder()
         .timeout(Duration::from_secs(10))
@@ -435,7 +438,8 @@ async fn every_acknowledged_write_survives_a_sigkill() {
         ids.len()
     );
 
-    let (mut again, port, _) = start_binary(&url).await;
+    let (mut again, port, lines) = start_binary(&url, &[]).await;
+    wait_until_answering(&mut again, port, &lines).await;
     let base = format!("http://127.0.0.1:{port}/api/v1");
     let mut missing = Vec::new();
     for id in &ids {
