@@ -334,7 +334,7 @@ async fn signing_up_twice_returns_the_same_signup_and_past_slots_cannot_be_taken
 async fn the_cap_holds_when_many_sign_up_at_once() {
     let c = church().await;
     let w = c.watch(&c.leader, json!({"max_per_slot": 3})).await;
-    let n = if is_postgres() { 30 } else { 12 };
+    let n = if is_postgres() { 50 } else { 12 };
     let mut people = Vec::new();
     for i in 0..n {
         people.push(c.app.member(&format!("Watcher{i}")).await);
