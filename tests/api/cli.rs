@@ -462,3 +462,41 @@ async fn every_acknowledged_write_survives_a_sigkill() {
         ids.len()
     );
 }
+
+/// SIGTERM stops the server gracefully: requests already in flight are answered.
+#[actix_web::test]
+async fn sigterm_lets_requests_in_flight_finish() {
+    let (_db, url) = TestDb::create();
+    let (mut child, port, lines) = start_binary(&url, &[]).await;
+    wait_until_answering(&mut child, port, &lines).await;
+    let base = format!("http://127.0.0.1:{port}/api/v1");
+    let client = awc::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .finish();
+    client
+        .post(format!("{base}/auth/register"))
+        .send_json(&json!({"email": "t@example.org", "password": PASSWORD, "display_name": "T"}))
+        .await
+        .unwrap();
+    // Logins are slow on purpose (argon2): twenty of them keep the server busy for a while.
+    let logins = (0..20).map(|_| {
+        client
+            .post(format!("{base}/auth/login"))
+            .send_json(&json!({"email": "t@example.org", "password": PASSWORD}))
+    });
+    let pid = child.id().to_string();
+    let terminate = async {
+        actix_web::rt::time::sleep(Duration::from_millis(150)).await;
+        let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(status.success());
+    };
+    let (results, ()) =
+        futures_util::future::join(futures_util::future::join_all(logins), terminate).await;
+    let answered = results
+        .iter()
+        .filter(|r| r.as_ref().is_ok_and(|res| res.status() == 200))
+        .count();
+    let exit = child.wait().unwrap();
+    assert_eq!(answered, 20, "{results:?}");
+    assert!(exit.success(), "graceful shutdown exits cleanly: {exit:?}");
+}

@@ -243,3 +243,24 @@ async fn without_cors_origins_no_cross_origin_access_is_granted() {
     res.expect(200);
     assert!(res.header("access-control-allow-origin").is_none());
 }
+
+#[actix_web::test]
+async fn oversized_headers_are_refused_with_a_4xx_and_the_server_stays_up() {
+    let app = spawn_app().await;
+    let huge = "x".repeat(128 * 1024);
+    let res = app
+        .client
+        .get(app.url("/healthz"))
+        .insert_header(("x-padding", huge.as_str()))
+        .send()
+        .await;
+    // actix-http refuses it before the application runs (431, or the connection is closed).
+    if let Ok(res) = res {
+        assert!(
+            (400..500).contains(&res.status().as_u16()),
+            "{}",
+            res.status()
+        );
+    }
+    app.get("/healthz", None).await.expect(200);
+}
