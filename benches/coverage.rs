@@ -7,15 +7,10 @@
 
 use std::time::{Duration, Instant};
 
-use chrono::{NaiveDate, Utc};
-use intercede::accounts::model::MemberRow;
+use chrono::{Datelike, Utc};
 use intercede::app::Application;
 use intercede::config::{Config, JwtSecret};
 use intercede::db::Db;
-use intercede::watches::model::{HeldSlotRow, SignupRow, WatchRow};
-use intercede::watches::slots::Schedule;
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
 
 const MEMBERS: usize = 250;
 const SIGNUPS: usize = 5000;
@@ -43,14 +38,15 @@ fn main() {
         let client = awc::Client::default();
         let mut login = client
             .post(format!("{base}/auth/login"))
-            .send_json(&serde_json::json!({"email": "m0@bench.example", "password": "bench password"}))
+            .send_json(&serde_json::json!({"email": "admin@seed.example", "password": intercede::seed::PASSWORD}))
             .await
             .unwrap();
         let token: serde_json::Value = login.json().await.unwrap();
         let token = token["access_token"].as_str().unwrap().to_string();
+        let year = Utc::now().year() + 1;
         for (name, path) in [
-            ("coverage, one year", format!("/watches/{watch_id}/coverage?from=2027-01-01&to=2028-01-01")),
-            ("slots, one week", format!("/watches/{watch_id}/slots?from=2027-06-07&to=2027-06-14")),
+            ("coverage, one year", format!("/watches/{watch_id}/coverage?from={year}-01-01&to={}-01-01", year + 1)),
+            ("slots, one week", format!("/watches/{watch_id}/slots?from={year}-06-07&to={year}-06-14")),
         ] {
             let mut times = Vec::with_capacity(ROUNDS);
             for i in 0..ROUNDS + 10 {
@@ -78,95 +74,17 @@ fn main() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A year-long 24/7 hourly watch in New York and SIGNUPS signups (one in ten weekly) by MEMBERS
-/// members, written straight through the stores.
+/// The seeding tool's church: a few requests, MEMBERS members, and the year-long 24/7 watch with
+/// SIGNUPS signups.
 fn seed(db: &Db) -> String {
     let mut conn = db.blocking_conn().unwrap();
-    let conn = &mut *conn;
-    let hash = intercede::auth::passwords::hash("bench password").unwrap();
-    let now = Utc::now().naive_utc();
-    let mut members = Vec::new();
-    for i in 0..MEMBERS {
-        let row = MemberRow {
-            id: uuid::Uuid::now_v7().to_string(),
-            email: format!("m{i}@bench.example"),
-            display_name: format!("Member {i}"),
-            search_key: format!("member {i}"),
-            password_hash: hash.clone(),
-            role: "member".into(),
-            active: true,
-            timezone: "UTC".into(),
-            max_active_assignments: None,
-            created_at: now,
-            updated_at: now,
-        };
-        intercede::accounts::store::insert(conn, &row).unwrap();
-        members.push(row.id);
-    }
-    let watch = WatchRow {
-        id: uuid::Uuid::now_v7().to_string(),
-        name: "Bench 24/7".into(),
-        description: None,
-        team_id: None,
-        timezone: "America/New_York".into(),
-        starts_on: NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),
-        ends_on: Some(NaiveDate::from_ymd_opt(2027, 12, 31).unwrap()),
-        slot_minutes: 60,
-        day_start: 0,
-        day_end: 1440,
-        min_per_slot: 1,
-        max_per_slot: None,
-        created_by: None,
-        created_at: now,
-        updated_at: now,
+    let scale = intercede::seed::Scale {
+        requests: 1_000,
+        members: MEMBERS,
+        prayers_per_request: 2,
+        watch_signups: SIGNUPS,
     };
-    intercede::watches::store::insert(conn, &watch).unwrap();
-    let schedule: Schedule = watch.schedule().unwrap();
-    let slots = schedule.slots(
-        watch.starts_on,
-        NaiveDate::from_ymd_opt(2028, 1, 1).unwrap(),
-    );
-    let mut rng = StdRng::seed_from_u64(7);
-    let mut taken = std::collections::HashSet::new();
-    let mut made = 0;
-    while made < SIGNUPS {
-        let member = &members[rng.random_range(0..members.len())];
-        let first = slots[rng.random_range(0..slots.len())];
-        let weekly = made % 10 == 0;
-        let held: Vec<_> = if weekly {
-            (0..52)
-                .filter_map(|w| schedule.weekly(&first, w))
-                .filter(|s| taken.insert((member.clone(), s.start)))
-                .collect()
-        } else if taken.insert((member.clone(), first.start)) {
-            vec![first]
-        } else {
-            continue;
-        };
-        if held.is_empty() {
-            continue;
-        }
-        let signup = SignupRow {
-            id: uuid::Uuid::now_v7().to_string(),
-            watch_id: watch.id.clone(),
-            member_id: member.clone(),
-            slot_start: first.start.naive_utc(),
-            repeat_weekly: weekly,
-            until: weekly.then(|| first.day + chrono::Duration::weeks(51)),
-            created_at: now,
-        };
-        let rows: Vec<HeldSlotRow> = held
-            .iter()
-            .map(|s| HeldSlotRow {
-                signup_id: signup.id.clone(),
-                watch_id: watch.id.clone(),
-                member_id: member.clone(),
-                slot_start: s.start.naive_utc(),
-                slot_end: s.end.naive_utc(),
-            })
-            .collect();
-        intercede::watches::store::insert_signup(conn, &signup, &rows).unwrap();
-        made += 1;
-    }
-    watch.id
+    intercede::seed::seed(&mut conn, &scale, Utc::now().naive_utc())
+        .unwrap()
+        .watch_id
 }

@@ -33,6 +33,8 @@ pub mod prayer_requests;
 pub mod privacy;
 /// Per-address and per-account rate limits.
 pub mod ratelimit;
+/// `intercede seed`: a realistic church at a chosen scale, for benchmarks.
+pub mod seed;
 /// State shared by all handlers.
 pub mod state;
 /// Intercession teams and memberships.

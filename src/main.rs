@@ -35,6 +35,19 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Fill an empty database with a realistic church, for benchmarks and demos (password of
+    /// every account: `seed password`; `admin@seed.example` is the admin).
+    Seed {
+        /// How many prayer requests.
+        #[arg(long, default_value_t = 10_000)]
+        requests: usize,
+        /// How many members; a hundredth of the requests (50 to 20,000) when omitted.
+        #[arg(long)]
+        members: Option<usize>,
+        /// How many watch signups on the year-long 24/7 watch.
+        #[arg(long, default_value_t = 5_000)]
+        watch_signups: usize,
+    },
     /// Delete answered, closed and expired prayer requests that ended long ago, with their
     /// prayers, updates and comments. Run it from a daily schedule (cron, a systemd timer).
     Purge {
@@ -61,6 +74,11 @@ fn main() -> ExitCode {
         Command::Migrate => migrate(&config),
         Command::CreateAdmin { email, name } => create_admin(&config, &email, &name),
         Command::Purge { older_than_days } => purge(&config, older_than_days),
+        Command::Seed {
+            requests,
+            members,
+            watch_signups,
+        } => seed(&config, requests, members, watch_signups),
         Command::Openapi => unreachable!("handled above"),
     };
     match result {
@@ -88,6 +106,34 @@ fn serve(config: Config) -> anyhow::Result<()> {
         app.run_until_stopped().await?;
         Ok(())
     })
+}
+
+fn seed(
+    config: &Config,
+    requests: usize,
+    members: Option<usize>,
+    watch_signups: usize,
+) -> anyhow::Result<()> {
+    let mut scale = intercede::seed::Scale::for_requests(requests);
+    if let Some(members) = members {
+        scale.members = members.max(11);
+    }
+    scale.watch_signups = watch_signups;
+    let db = Db::connect(&config.database_url)?;
+    let mut conn = db.blocking_conn()?;
+    let started = std::time::Instant::now();
+    let seeded = intercede::seed::seed(&mut conn, &scale, intercede::time::now())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "seeded {} members, {} requests, {} prayers and watch {} in {:.1}s (password: {})",
+        seeded.members,
+        seeded.requests,
+        seeded.prayers,
+        seeded.watch_id,
+        started.elapsed().as_secs_f64(),
+        intercede::seed::PASSWORD
+    );
+    Ok(())
 }
 
 fn purge(config: &Config, older_than_days: Option<i64>) -> anyhow::Result<()> {

@@ -500,3 +500,38 @@ async fn sigterm_lets_requests_in_flight_finish() {
     assert_eq!(answered, 20, "{results:?}");
     assert!(exit.success(), "graceful shutdown exits cleanly: {exit:?}");
 }
+
+#[actix_web::test]
+async fn seed_fills_an_empty_database_with_a_church_one_can_sign_in_to() {
+    let app = spawn_app().await;
+    let out = intercede()
+        .env("DATABASE_URL", &app.config.database_url)
+        .args(["seed", "--requests", "300", "--watch-signups", "50"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("300 requests"));
+    let tokens = app
+        .login("admin@seed.example", intercede::seed::PASSWORD)
+        .await
+        .expect(200);
+    let token = tokens["access_token"].as_str().unwrap();
+    let page = app
+        .get("/prayer-requests?limit=100", Some(token))
+        .await
+        .expect(200);
+    assert_eq!(page["items"].as_array().unwrap().len(), 100);
+    let watches = app.get("/watches", Some(token)).await.expect(200);
+    assert_eq!(watches["items"].as_array().unwrap().len(), 1);
+    // A second seed refuses to mix with real data.
+    let again = intercede()
+        .env("DATABASE_URL", &app.config.database_url)
+        .args(["seed", "--requests", "10"])
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+}
