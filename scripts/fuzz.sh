@@ -13,9 +13,14 @@ EXAMPLES="${EXAMPLES:-10}"
 SEED="${SEED:-20261125}"
 SCHEMATHESIS_VERSION="4.32.5"
 
-if ! command -v schemathesis >/dev/null 2>&1 || ! schemathesis --version | grep -q "$SCHEMATHESIS_VERSION"; then
+installed="$(python3 -c 'import importlib.metadata as m; print(m.version("schemathesis"))' 2>/dev/null || true)"
+if [ "$installed" != "$SCHEMATHESIS_VERSION" ]; then
   python3 -m pip install --quiet --disable-pip-version-check "schemathesis==${SCHEMATHESIS_VERSION}"
 fi
+# Run it through the interpreter that installed it, so no PATH or pyenv shim is needed.
+schemathesis() {
+  python3 -c 'import sys; from schemathesis.cli import schemathesis as cli; sys.argv[0] = "schemathesis"; sys.exit(cli())' "$@"
+}
 cargo build --quiet
 bin=target/debug/intercede
 
