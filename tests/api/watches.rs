@@ -12,7 +12,7 @@ fn watch_body(fields: Value) -> Value {
     let mut body = json!({
         "name": "24/7 prayer room",
         "timezone": "America/New_York",
-        "starts_on": (Utc::now().date_naive() - Duration::days(1)).to_string(),
+        "starts_on": (Utc::now().date_naive() - Duration::days(3)).to_string(),
         "slot_minutes": 60,
         "min_per_slot": 1
     });
