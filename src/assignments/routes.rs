@@ -17,7 +17,7 @@ use crate::auth::AuthUser;
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
 use crate::http::validate;
-use crate::http::{Json, Page, PageParams, Query};
+use crate::http::{Json, Page, PageParams, PageQuery, Query};
 use crate::prayer_requests::model::{RequestRow, Status, REASON_MAX};
 use crate::prayer_requests::store as requests;
 use crate::prayer_requests::views::Context;
@@ -25,7 +25,6 @@ use crate::prayer_requests::visibility::Viewer;
 use crate::privacy::audit;
 use crate::state::AppState;
 use crate::teams::access::{leads, require_lead};
-use crate::teams::model::TeamPageQuery;
 use crate::teams::store as teams;
 use crate::time::{now, to_utc};
 
@@ -335,7 +334,7 @@ pub async fn auto_assign(
 /// The assignments of a request, in the order they were made (anyone who can see the request).
 #[utoipa::path(
     tag = "Assignments",
-    params(("id" = String, Path, description = "Prayer request id"), TeamPageQuery),
+    params(("id" = String, Path, description = "Prayer request id"), PageQuery),
     responses((status = 200, description = "A page of assignments", body = Page<Assignment>)),
     security(("bearer" = []))
 )]
@@ -344,7 +343,7 @@ pub async fn list_request_assignments(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<String>,
-    Query(query): Query<TeamPageQuery>,
+    Query(query): Query<PageQuery>,
 ) -> AppResult<web::Json<Page<Assignment>>> {
     let page = PageParams::<String>::parse(query.limit, query.cursor.as_deref())?;
     let viewer = Viewer::from(&user);
@@ -503,7 +502,7 @@ pub async fn my_assignments(
 /// 3 days come first. A fixed number of queries, however many requests.
 #[utoipa::path(
     tag = "Assignments",
-    params(("id" = String, Path, description = "Team id"), TeamPageQuery),
+    params(("id" = String, Path, description = "Team id"), PageQuery),
     responses(
         (status = 200, description = "The team's requests", body = Page<DashboardItem>),
         (status = 403, description = "Neither a leader nor this team's team leader"),
@@ -515,7 +514,7 @@ pub async fn team_dashboard(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<String>,
-    Query(query): Query<TeamPageQuery>,
+    Query(query): Query<PageQuery>,
 ) -> AppResult<web::Json<Page<DashboardItem>>> {
     type Key = (bool, Option<NaiveDateTime>, String);
     let page = PageParams::<Key>::parse(query.limit, query.cursor.as_deref())?;

@@ -6,7 +6,7 @@ pub mod store;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use crate::db::schema::categories;
 
@@ -61,15 +61,6 @@ pub struct UpdateCategoryInput {
     #[serde(default, deserialize_with = "crate::http::validate::present")]
     #[schema(value_type = Option<String>)]
     pub description: Option<Option<String>>,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct CategoryListQuery {
-    /// 1 to 100; 20 when omitted.
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
 }
 
 #[derive(Debug, Default, AsChangeset)]

@@ -5,14 +5,14 @@ use actix_web::{delete, get, patch, post, web, HttpResponse};
 use utoipa::OpenApi;
 
 use super::{
-    store, Category, CategoryChanges, CategoryListQuery, CategoryRow, CreateCategoryInput,
-    UpdateCategoryInput, DESCRIPTION_MAX, NAME_MAX,
+    store, Category, CategoryChanges, CategoryRow, CreateCategoryInput, UpdateCategoryInput,
+    DESCRIPTION_MAX, NAME_MAX,
 };
 use crate::auth::roles::require_leader;
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::validate::{self, Validator};
-use crate::http::{Json, Page, PageParams, Query};
+use crate::http::{Json, Page, PageParams, PageQuery, Query};
 use crate::state::AppState;
 use crate::time::now;
 
@@ -38,7 +38,7 @@ fn description(value: &str) -> Result<String, FieldError> {
 /// List the categories (members), by name.
 #[utoipa::path(
     tag = "Categories",
-    params(CategoryListQuery),
+    params(PageQuery),
     responses((status = 200, description = "A page of categories", body = Page<Category>)),
     security(("bearer" = []))
 )]
@@ -46,7 +46,7 @@ fn description(value: &str) -> Result<String, FieldError> {
 pub async fn list_categories(
     state: web::Data<AppState>,
     _user: AuthUser,
-    Query(query): Query<CategoryListQuery>,
+    Query(query): Query<PageQuery>,
 ) -> AppResult<web::Json<Page<Category>>> {
     let page = PageParams::<String>::parse(query.limit, query.cursor.as_deref())?;
     let (limit, fetch) = (page.limit, page.fetch());

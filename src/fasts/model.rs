@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use super::days::FastCalendar;
 use crate::db::schema::{fast_check_ins, fast_focus, fast_participants, fasts};
@@ -241,13 +241,4 @@ pub struct MyFast {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MyFasts {
     pub items: Vec<MyFast>,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct FastListQuery {
-    /// 1 to 100; 20 when omitted.
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
 }

@@ -8,15 +8,14 @@ use chrono::Utc;
 use utoipa::OpenApi;
 
 use super::model::{
-    CreateFastInput, Fast, FastDay, FastDays, FastListQuery, FastRow, FastType, Focus, FocusRow,
-    UpdateFastInput,
+    CreateFastInput, Fast, FastDay, FastDays, FastRow, FastType, Focus, FocusRow, UpdateFastInput,
 };
 use super::store;
 use crate::auth::AuthUser;
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
 use crate::http::validate::{self, Validator};
-use crate::http::{Json, Page, PageParams, Query};
+use crate::http::{Json, Page, PageParams, PageQuery, Query};
 use crate::state::AppState;
 use crate::teams::access::{check_create_owned, require_manages_owned, require_sees_owned};
 use crate::time::{now, to_utc};
@@ -191,7 +190,7 @@ pub async fn create_fast(
 /// The fasts the caller sees: the church's and their teams' (leaders: all).
 #[utoipa::path(
     tag = "Group fasts",
-    params(FastListQuery),
+    params(PageQuery),
     responses((status = 200, description = "A page of fasts", body = Page<Fast>)),
     security(("bearer" = []))
 )]
@@ -199,7 +198,7 @@ pub async fn create_fast(
 pub async fn list_fasts(
     state: web::Data<AppState>,
     user: AuthUser,
-    Query(query): Query<FastListQuery>,
+    Query(query): Query<PageQuery>,
 ) -> AppResult<web::Json<Page<Fast>>> {
     let page = PageParams::<String>::parse(query.limit, query.cursor.as_deref())?;
     let (limit, fetch) = (page.limit, page.fetch());

@@ -7,5 +7,5 @@ pub mod query;
 pub mod validate;
 
 pub use json::{Json, JsonOrEmpty};
-pub use pagination::{Page, PageParams};
+pub use pagination::{Page, PageParams, PageQuery};
 pub use query::Query;

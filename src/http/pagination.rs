@@ -7,8 +7,8 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::de::DeserializeOwned;
-use serde::Serialize;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{AppError, FieldError};
 
@@ -21,6 +21,16 @@ pub struct Page<T> {
     pub items: Vec<T>,
     /// Pass as `?cursor=` to get the next page; `null` on the last page.
     pub next_cursor: Option<String>,
+}
+
+/// `?limit=&cursor=`: the query of every list that takes no other parameter.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    /// 1 to 100; 20 when omitted.
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
 }
 
 /// Validated `limit` and decoded `cursor` of a list request.

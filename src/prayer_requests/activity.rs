@@ -5,8 +5,7 @@ use utoipa::OpenApi;
 
 use super::lifecycle;
 use super::model::{
-    CommentRow, PageQuery, Post, PostInput, PrayInput, Prayer, PrayerRow, UpdateRow, BODY_MAX,
-    REASON_MAX,
+    CommentRow, Post, PostInput, PrayInput, Prayer, PrayerRow, UpdateRow, BODY_MAX, REASON_MAX,
 };
 use super::store;
 use super::views::Context;
@@ -14,7 +13,7 @@ use super::visibility::Viewer;
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
 use crate::http::validate;
-use crate::http::{Json, JsonOrEmpty, Page, PageParams, Query};
+use crate::http::{Json, JsonOrEmpty, Page, PageParams, PageQuery, Query};
 use crate::state::AppState;
 use crate::time::now;
 

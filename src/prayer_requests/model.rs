@@ -361,15 +361,6 @@ pub struct Post {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct PageQuery {
-    /// 1 to 100; 20 when omitted.
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
 pub const TITLE_MAX: usize = 120;
 pub const BODY_MAX: usize = 4000;
 pub const ON_BEHALF_OF_MAX: usize = 120;

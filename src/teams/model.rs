@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use crate::accounts::model::PersonRef;
 use crate::db::schema::{team_members, teams};
@@ -94,15 +94,6 @@ pub struct TeamChanges {
     pub name_key: Option<String>,
     pub description: Option<Option<String>>,
     pub updated_at: Option<NaiveDateTime>,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct TeamPageQuery {
-    /// 1 to 100; 20 when omitted.
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
 }
 
 pub const NAME_MAX: usize = 80;

@@ -6,8 +6,8 @@ use utoipa::OpenApi;
 
 use super::access::{require_lead, require_member_or_leader};
 use super::model::{
-    CreateTeamInput, PutTeamMemberInput, Team, TeamChanges, TeamMember, TeamMemberRow,
-    TeamPageQuery, TeamRole, TeamRow, UpdateTeamInput, DESCRIPTION_MAX, NAME_MAX,
+    CreateTeamInput, PutTeamMemberInput, Team, TeamChanges, TeamMember, TeamMemberRow, TeamRole,
+    TeamRow, UpdateTeamInput, DESCRIPTION_MAX, NAME_MAX,
 };
 use super::store;
 use crate::accounts::model::PersonRef;
@@ -18,7 +18,7 @@ use crate::auth::AuthUser;
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
 use crate::http::validate::{self, Validator};
-use crate::http::{Json, Page, PageParams, Query};
+use crate::http::{Json, Page, PageParams, PageQuery, Query};
 use crate::state::AppState;
 use crate::time::{now, to_utc};
 
@@ -141,7 +141,7 @@ pub async fn create_team(
 /// List the teams (members), by name.
 #[utoipa::path(
     tag = "Teams",
-    params(TeamPageQuery),
+    params(PageQuery),
     responses((status = 200, description = "A page of teams", body = Page<Team>)),
     security(("bearer" = []))
 )]
@@ -149,7 +149,7 @@ pub async fn create_team(
 pub async fn list_teams(
     state: web::Data<AppState>,
     user: AuthUser,
-    Query(query): Query<TeamPageQuery>,
+    Query(query): Query<PageQuery>,
 ) -> AppResult<web::Json<Page<Team>>> {
     let page = PageParams::<String>::parse(query.limit, query.cursor.as_deref())?;
     let (limit, fetch) = (page.limit, page.fetch());
@@ -271,7 +271,7 @@ pub async fn delete_team(
 /// The members of a team (its members, and leaders).
 #[utoipa::path(
     tag = "Teams",
-    params(("id" = String, Path, description = "Team id"), TeamPageQuery),
+    params(("id" = String, Path, description = "Team id"), PageQuery),
     responses(
         (status = 200, description = "A page of the team's members", body = Page<TeamMember>),
         (status = 403, description = "Neither a leader nor a member of this team"),
@@ -283,7 +283,7 @@ pub async fn list_team_members(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<String>,
-    Query(query): Query<TeamPageQuery>,
+    Query(query): Query<PageQuery>,
 ) -> AppResult<web::Json<Page<TeamMember>>> {
     let page = PageParams::<String>::parse(query.limit, query.cursor.as_deref())?;
     let (limit, fetch) = (page.limit, page.fetch());

@@ -189,15 +189,6 @@ pub struct RangeQuery {
     pub to: Option<NaiveDate>,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct WatchListQuery {
-    /// 1 to 100; 20 when omitted.
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = watch_signups)]
 pub struct SignupRow {

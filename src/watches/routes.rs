@@ -10,7 +10,7 @@ use utoipa::OpenApi;
 use super::access::{require_manage, require_visible};
 use super::model::{
     Coverage, CreateWatchInput, Gap, Now, RangeQuery, SlotList, SlotView, UpdateWatchInput, Watch,
-    WatchListQuery, WatchRow,
+    WatchRow,
 };
 use super::slots::{format_hhmm, merge, parse_hhmm, Schedule, Slot, DAY};
 use super::store;
@@ -20,7 +20,7 @@ use crate::auth::AuthUser;
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
 use crate::http::validate::{self, Validator};
-use crate::http::{Json, Page, PageParams, Query};
+use crate::http::{Json, Page, PageParams, PageQuery, Query};
 use crate::state::AppState;
 use crate::teams::access::check_create_owned;
 use crate::time::{now, to_utc};
@@ -282,7 +282,7 @@ pub async fn create_watch(
 /// The watches the caller sees: the church's and their teams' (leaders: all).
 #[utoipa::path(
     tag = "Prayer watches",
-    params(WatchListQuery),
+    params(PageQuery),
     responses((status = 200, description = "A page of watches", body = Page<Watch>)),
     security(("bearer" = []))
 )]
@@ -290,7 +290,7 @@ pub async fn create_watch(
 pub async fn list_watches(
     state: web::Data<AppState>,
     user: AuthUser,
-    Query(query): Query<WatchListQuery>,
+    Query(query): Query<PageQuery>,
 ) -> AppResult<web::Json<Page<Watch>>> {
     let page = PageParams::<String>::parse(query.limit, query.cursor.as_deref())?;
     let (limit, fetch) = (page.limit, page.fetch());
