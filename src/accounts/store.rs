@@ -52,15 +52,14 @@ pub fn display_names(
     conn: &mut DbConnection,
     ids: &[String],
 ) -> AppResult<std::collections::HashMap<String, String>> {
-    if ids.is_empty() {
-        return Ok(Default::default());
-    }
-    Ok(members::table
-        .filter(members::id.eq_any(ids))
-        .select((members::id, members::display_name))
-        .load::<(String, String)>(conn)?
-        .into_iter()
-        .collect())
+    let query = members::table.select((members::id, members::display_name));
+    let rows: Vec<(String, String)> = match ids {
+        [] => return Ok(Default::default()),
+        // One person (a request, its requester) is the common case: `=` keeps it cacheable.
+        [one] => query.filter(members::id.eq(one)).load(conn)?,
+        many => query.filter(members::id.eq_any(many)).load(conn)?,
+    };
+    Ok(rows.into_iter().collect())
 }
 
 pub struct MemberFilter {

@@ -22,6 +22,18 @@ crate::text_enum! {
     }
 }
 
+/// `assignments.status` is live (`assigned` or `accepted`), written as two comparisons rather
+/// than `IN (?, ?)`: diesel does not cache a prepared statement that holds an `IN` list on SQLite,
+/// and the visibility rule, which holds this, is part of every read of a request.
+pub fn live_status() -> diesel::dsl::Or<
+    diesel::dsl::Eq<crate::db::schema::assignments::status, &'static str>,
+    diesel::dsl::Eq<crate::db::schema::assignments::status, &'static str>,
+> {
+    use crate::db::schema::assignments::status;
+    use diesel::{BoolExpressionMethods, ExpressionMethods};
+    status.eq("assigned").or(status.eq("accepted"))
+}
+
 impl AssignmentStatus {
     pub const LIVE: [&'static str; 2] = ["assigned", "accepted"];
 

@@ -63,6 +63,9 @@ impl Db {
         };
         let pool = r2d2::Pool::builder()
             .max_size(max_size)
+            // A SQLite file does not drop connections; testing each one on checkout cost a query
+            // per request. A PostgreSQL connection can be cut by a restart, so it is tested.
+            .test_on_check_out(backend == Backend::Postgres)
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(10))
             .build_unchecked(manager);
