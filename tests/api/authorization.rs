@@ -1,8 +1,8 @@
 //! One authorization matrix for the whole API. It walks the published OpenAPI document: an
 //! operation without a row here fails the build, every non-public operation must answer 401 to a
 //! caller without a token, and each operation's church-wide floor (member, leader, admin) is
-//! checked as every lower role. Per-resource rules (requester, team leader, assignee...) are
-//! proved in each feature's tests.
+//! checked as every lower role. Per-resource rules (team member, team leader, another team's
+//! leader...) are the seven-caller matrix in `callers.rs`, and in each feature's tests.
 //!
 //! The same walk throws hostile input at every operation: never a 5xx, always a problem.
 

@@ -4,6 +4,7 @@
 mod accounts;
 mod assignments;
 mod authorization;
+mod callers;
 mod categories;
 mod cli;
 mod conventions;
