@@ -12,9 +12,13 @@ use rand::{Rng, SeedableRng};
 
 use crate::accounts::model::{search_key, MemberRow};
 use crate::assignments::model::AssignmentRow;
-use crate::db::schema::{assignments, members, prayer_requests, prayers, team_members, teams};
+use crate::db::schema::{
+    assignments, fast_check_ins, fast_focus, fast_participants, fasts, members, prayer_requests,
+    prayers, team_members, teams,
+};
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
+use crate::fasts::model::{CheckInRow, FastRow, FocusRow, ParticipantRow};
 use crate::prayer_requests::model::{search_text, PrayerRow, RequestRow};
 use crate::teams::model::{TeamMemberRow, TeamRow};
 use crate::watches::model::{HeldSlotRow, SignupRow, WatchRow};
@@ -69,6 +73,7 @@ pub struct Seeded {
     pub requests: usize,
     pub prayers: usize,
     pub watch_id: String,
+    pub fast_id: String,
 }
 
 pub fn seed(conn: &mut DbConnection, scale: &Scale, now: NaiveDateTime) -> AppResult<Seeded> {
@@ -221,11 +226,18 @@ pub fn seed(conn: &mut DbConnection, scale: &Scale, now: NaiveDateTime) -> AppRe
     }
 
     let watch_id = seed_watch(conn, &ids, scale.watch_signups, now, &mut rng)?;
+    let fast_id = seed_fast(conn, &ids, now, &mut rng)?;
+    // PostgreSQL's autovacuum gathers statistics after bulk writes, but only in its own time; a
+    // benchmark that starts at once would measure plans made without any.
+    if let DbConnection::Postgresql(pg) = conn {
+        diesel::connection::SimpleConnection::batch_execute(pg, "ANALYZE")?;
+    }
     Ok(Seeded {
         members: member_rows.len(),
         requests: made_requests,
         prayers: made_prayers,
         watch_id,
+        fast_id,
     })
 }
 
@@ -305,4 +317,70 @@ fn seed_watch(
         made += 1;
     }
     Ok(watch.id)
+}
+
+/// A church-wide 21-day Daniel fast that began ten days ago, with a focus for every day, a fifth
+/// of the members (at most 2,000) taking part, and their check-ins for the days gone by.
+fn seed_fast(
+    conn: &mut DbConnection,
+    members: &[&String],
+    now: NaiveDateTime,
+    rng: &mut StdRng,
+) -> AppResult<String> {
+    let days = 21;
+    let fast = FastRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        name: "21-day Daniel fast".into(),
+        description: Some("Vegetables, water, and prayer for revival.".into()),
+        fast_type: "daniel".into(),
+        starts_on: now.date() - Duration::days(10),
+        days,
+        timezone: "America/New_York".into(),
+        team_id: None,
+        min_per_day: None,
+        created_by: members.get(1).map(|id| (*id).clone()),
+        created_at: now,
+        updated_at: now,
+    };
+    insert_batches!(conn, fasts::table, std::slice::from_ref(&fast));
+    let focus: Vec<FocusRow> = (1..=days)
+        .map(|day| FocusRow {
+            fast_id: fast.id.clone(),
+            day,
+            title: format!("Day {day}: revival in our city"),
+            scripture: Some("2 Chronicles 7:14".into()),
+            prayer_points: r#"["humility","the sick","our young people"]"#.into(),
+        })
+        .collect();
+    insert_batches!(conn, fast_focus::table, &focus);
+    let taking_part: Vec<&String> = members.iter().step_by(5).take(2_000).copied().collect();
+    let participants: Vec<ParticipantRow> = taking_part
+        .iter()
+        .map(|id| ParticipantRow {
+            fast_id: fast.id.clone(),
+            member_id: (*id).clone(),
+            fast_type: "daniel".into(),
+            all_days: true,
+            joined_at: now - Duration::days(11),
+            updated_at: now - Duration::days(11),
+        })
+        .collect();
+    insert_batches!(conn, fast_participants::table, &participants);
+    let kept = ["yes", "yes", "yes", "partial", "no"];
+    let check_ins: Vec<CheckInRow> = taking_part
+        .iter()
+        .flat_map(|id| (1..=10).map(move |day| (id, day)))
+        .filter(|_| rng.random_range(0..10) < 8)
+        .map(|(id, day)| CheckInRow {
+            fast_id: fast.id.clone(),
+            member_id: (*id).clone(),
+            day,
+            kept: kept[(day as usize) % kept.len()].into(),
+            note: None,
+            created_at: now - Duration::days(i64::from(11 - day)),
+            updated_at: now - Duration::days(i64::from(11 - day)),
+        })
+        .collect();
+    insert_batches!(conn, fast_check_ins::table, &check_ins);
+    Ok(fast.id)
 }

@@ -57,9 +57,14 @@ pub fn visible_to(viewer: &Viewer) -> Condition {
 }
 
 /// `team` requests reach the members of the teams they are live-assigned to, as a team.
+///
+/// Written as a correlated `(SELECT ... LIMIT 1) IS NOT NULL`, not `EXISTS`: PostgreSQL turns an
+/// `EXISTS` under `OR` into a "hashed subplan" that first collects every request live-assigned to
+/// any of the caller's teams, a set that grows with the church (measured: 63 ms per list at a
+/// million requests), whereas the page needs only a few probes of `assignments_request_idx`.
 fn through_team(viewer: &Viewer) -> Condition {
     Box::new(
-        prayer_requests::visibility.eq("team").and(exists(
+        prayer_requests::visibility.eq("team").and(
             assignments::table
                 .inner_join(
                     team_members::table
@@ -68,8 +73,12 @@ fn through_team(viewer: &Viewer) -> Condition {
                 .filter(assignments::request_id.eq(prayer_requests::id))
                 .filter(assignments::member_id.is_null())
                 .filter(live_status())
-                .filter(team_members::member_id.eq(viewer.id.clone())),
-        )),
+                .filter(team_members::member_id.eq(viewer.id.clone()))
+                .select(assignments::id)
+                .limit(1)
+                .single_value()
+                .is_not_null(),
+        ),
     )
 }
 
