@@ -125,11 +125,12 @@ fn seed(
     let seeded = intercede::seed::seed(&mut conn, &scale, intercede::time::now())
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     println!(
-        "seeded {} members, {} requests, {} prayers and watch {} in {:.1}s (password: {})",
+        "seeded {} members, {} requests, {} prayers, watch {} and fast {} in {:.1}s (password: {})",
         seeded.members,
         seeded.requests,
         seeded.prayers,
         seeded.watch_id,
+        seeded.fast_id,
         started.elapsed().as_secs_f64(),
         intercede::seed::PASSWORD
     );

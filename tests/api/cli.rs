@@ -527,6 +527,23 @@ async fn seed_fills_an_empty_database_with_a_church_one_can_sign_in_to() {
     assert_eq!(page["items"].as_array().unwrap().len(), 100);
     let watches = app.get("/watches", Some(token)).await.expect(200);
     assert_eq!(watches["items"].as_array().unwrap().len(), 1);
+    let fasts = app.get("/fasts", Some(token)).await.expect(200);
+    let fast = &fasts["items"][0];
+    assert_eq!(fast["days"], 21, "{fasts}");
+    // Member 5 takes part (every fifth member does) and has checked in on past days.
+    let member = app
+        .login("m5@seed.example", intercede::seed::PASSWORD)
+        .await
+        .expect(200);
+    let member_token = member["access_token"].as_str().unwrap();
+    let mine = app
+        .get(
+            &format!("/fasts/{}/check-ins/me", fast["id"].as_str().unwrap()),
+            Some(member_token),
+        )
+        .await
+        .expect(200);
+    assert!(!mine["check_ins"].as_array().unwrap().is_empty(), "{mine}");
     // A second seed refuses to mix with real data.
     let again = intercede()
         .env("DATABASE_URL", &app.config.database_url)
