@@ -158,14 +158,12 @@ pub fn holders(
         last.start.naive_utc() + Duration::seconds(1),
     )?;
     let mut by_slot: Holders = HashMap::new();
-    let mut ids: Vec<String> = Vec::new();
-    for (start, member) in rows {
-        ids.push(member.clone());
+    let mut names: Names = HashMap::new();
+    for (start, member, name) in rows {
+        names.entry(member.clone()).or_insert(name);
         by_slot.entry(to_utc(start)).or_default().push(member);
     }
-    ids.sort();
-    ids.dedup();
-    Ok((by_slot, display_names(conn, &ids)?))
+    Ok((by_slot, names))
 }
 
 pub fn slot_view(

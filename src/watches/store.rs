@@ -7,7 +7,7 @@ use diesel::prelude::*;
 
 use super::model::{CheckInRow, HeldSlotRow, SignupRow, WatchRow};
 use crate::db::schema::{
-    team_members, watch_check_ins, watch_signup_slots, watch_signups, watches,
+    members, team_members, watch_check_ins, watch_signup_slots, watch_signups, watches,
 };
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
@@ -108,14 +108,18 @@ pub fn held_between(
     watch_id: &str,
     from: NaiveDateTime,
     to: NaiveDateTime,
-) -> AppResult<Vec<(NaiveDateTime, String)>> {
+) -> AppResult<Vec<(NaiveDateTime, String, String)>> {
+    // Names come with the rows: a second query with an `IN` list of every holder of the week was
+    // prepared afresh each time (diesel caches no `IN` list on SQLite).
     Ok(watch_signup_slots::table
+        .inner_join(members::table.on(members::id.eq(watch_signup_slots::member_id)))
         .filter(watch_signup_slots::watch_id.eq(watch_id))
         .filter(watch_signup_slots::slot_start.ge(from))
         .filter(watch_signup_slots::slot_start.lt(to))
         .select((
             watch_signup_slots::slot_start,
             watch_signup_slots::member_id,
+            members::display_name,
         ))
         .order(watch_signup_slots::slot_start.asc())
         .load(conn)?)
