@@ -166,7 +166,8 @@ fn concrete(path: &str) -> String {
         .replace("{signup_id}", NO_SUCH_ID)
 }
 
-async fn spec_operations(app: &TestApp) -> (BTreeSet<(String, String)>, Value) {
+/// Every (method, path) of the served OpenAPI document, and the document.
+pub async fn spec_operations(app: &TestApp) -> (BTreeSet<(String, String)>, Value) {
     let spec = app.get("/api-docs/openapi.json", None).await.expect(200);
     let mut ops = BTreeSet::new();
     for (path, item) in spec["paths"].as_object().unwrap() {
@@ -177,7 +178,14 @@ async fn spec_operations(app: &TestApp) -> (BTreeSet<(String, String)>, Value) {
     (ops, spec)
 }
 
-async fn send(app: &TestApp, method: &str, path: &str, token: Option<&str>, body: &str) -> Resp {
+/// Sends `body` (`{}` when empty, none for GET) with an optional bearer token.
+pub async fn send(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &str,
+) -> Resp {
     let auth = token.map(|t| format!("Bearer {t}"));
     let mut headers = vec![];
     if let Some(auth) = &auth {

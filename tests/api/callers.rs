@@ -21,10 +21,10 @@
 
 use std::collections::BTreeSet;
 
-use actix_web::http::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, Resp, Session, TestApp};
+use crate::authorization::{send, spec_operations};
+use crate::helpers::{spawn_app, Session, TestApp};
 
 /// (method, path, body, who gets through). Placeholders are filled from the scene.
 const ROWS: &[(&str, &str, &str, &str)] = &[
@@ -432,34 +432,10 @@ fn fill(template: &str, scene: &Scene, people: &People) -> String {
         .replace("{requester}", &people.requester.id)
 }
 
-async fn call(app: &TestApp, method: &str, path: &str, body: &str, token: Option<&str>) -> Resp {
-    let method = Method::from_bytes(method.as_bytes()).unwrap();
-    let auth = token.map(|t| format!("Bearer {t}"));
-    let mut headers = vec![];
-    if let Some(auth) = &auth {
-        headers.push(("authorization", auth.as_str()));
-    }
-    let bytes = if method == Method::GET {
-        vec![]
-    } else {
-        headers.push(("content-type", "application/json"));
-        if body.is_empty() { "{}" } else { body }
-            .as_bytes()
-            .to_vec()
-    };
-    app.raw(method, path, &headers, bytes).await
-}
-
 #[actix_web::test]
 async fn every_operation_has_a_row_for_every_caller() {
     let app = spawn_app().await;
-    let spec = app.get("/api-docs/openapi.json", None).await.expect(200);
-    let mut ops = BTreeSet::new();
-    for (path, item) in spec["paths"].as_object().unwrap() {
-        for method in item.as_object().unwrap().keys() {
-            ops.insert((method.to_uppercase(), path.clone()));
-        }
-    }
+    let (ops, _) = spec_operations(&app).await;
     let rows: BTreeSet<(String, String)> = ROWS
         .iter()
         .map(|(m, p, _, _)| (m.to_string(), p.replace("{calendar}", "{token}")))
@@ -530,12 +506,12 @@ async fn each_caller_gets_what_its_row_says() {
                 &shared
             };
             let token = (i > 0).then(|| people.callers[i - 1].token.as_str());
-            let res = call(
+            let res = send(
                 &app,
                 method,
                 &fill(path, scene, &people),
-                &fill(body, scene, &people),
                 token,
+                &fill(body, scene, &people),
             )
             .await;
             let got_through = ![401, 403, 404].contains(&res.status);
