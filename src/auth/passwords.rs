@@ -84,8 +84,8 @@ pub async fn verify_blocking(password: String, hash: String) -> Result<bool, App
 type Job = Box<dyn FnOnce() + Send>;
 
 /// The hashing threads: as many as the machine has cores, started on first use, shared by every
-/// server in the process. Each keeps its own argon2 memory between jobs (the allocator reuses the
-/// thread's block), so the pool's memory is bounded by its size, not by the number of callers.
+/// server in the process. Each verifies in its own argon2 memory, kept between jobs (see
+/// [`verify`]), so the pool's memory is bounded by its size, not by the number of callers.
 fn pool() -> &'static Mutex<Sender<Job>> {
     static POOL: OnceLock<Mutex<Sender<Job>>> = OnceLock::new();
     POOL.get_or_init(|| {
@@ -111,7 +111,11 @@ fn hashing_thread(jobs: &Mutex<Receiver<Job>>) {
             Err(poisoned) => poisoned.into_inner().recv(),
         };
         match job {
-            Ok(job) => job(),
+            // A job that panics drops its reply (its caller gets a 500); the thread stays, so the
+            // pool never shrinks.
+            Ok(job) => {
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+            }
             Err(_) => return,
         }
     }
