@@ -25,6 +25,8 @@ pub mod fasts;
 pub mod health;
 /// Request extractors, pagination and validation.
 pub mod http;
+/// The C allocator's settings, for a bounded peak memory.
+pub mod memory;
 /// The generated OpenAPI document.
 pub mod openapi;
 /// Prayer requests, prayers, updates and comments.

@@ -58,6 +58,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    intercede::memory::tune_allocator();
     let cli = Cli::parse();
     if let Some(Command::Openapi) = cli.command {
         print!("{}", openapi::document_json());

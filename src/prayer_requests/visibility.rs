@@ -3,7 +3,9 @@
 //! found: never listed, never counted, never a 403.
 
 use diesel::dsl::exists;
+use diesel::expression::{AppearsOnTable, Expression, ValidGrouping};
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sql_types::Bool;
 
 use crate::assignments::model::live_status;
@@ -42,6 +44,19 @@ pub fn visible_to(viewer: &Viewer) -> Condition {
         // Always true, and unlike a literal `1 = 1` it keeps the statement cacheable.
         return Box::new(prayer_requests::id.is_not_null());
     }
+    member_condition(viewer)
+}
+
+/// [`visible_to`] for a member (not a leader), in a form whose statement diesel prepares once and
+/// reuses: a boxed condition has no static query id, so diesel rebuilds its SQL text and hashes it
+/// on every call. This one's SQL is the same for every member (only the bound id differs), which
+/// [`MemberVisible`] declares and `member_condition_has_one_shape` tests.
+pub fn visible_to_member(viewer: &Viewer) -> MemberVisible {
+    debug_assert!(!viewer.leader);
+    MemberVisible(member_condition(viewer))
+}
+
+fn member_condition(viewer: &Viewer) -> Condition {
     let own = prayer_requests::requester_id
         .assume_not_null()
         .eq(viewer.id.clone());
@@ -54,6 +69,30 @@ pub fn visible_to(viewer: &Viewer) -> Condition {
         .or(through_team(viewer))
         .or(through_assignment(viewer));
     Box::new(own.or(released.and(audience)))
+}
+
+/// The member visibility condition, with a static query id of its own (see [`visible_to_member`]).
+pub struct MemberVisible(Condition);
+
+impl Expression for MemberVisible {
+    type SqlType = Bool;
+}
+
+impl AppearsOnTable<prayer_requests::table> for MemberVisible {}
+
+impl ValidGrouping<()> for MemberVisible {
+    type IsAggregate = diesel::expression::is_aggregate::No;
+}
+
+impl QueryId for MemberVisible {
+    type QueryId = MemberVisible;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl QueryFragment<MultiBackend> for MemberVisible {
+    fn walk_ast<'b>(&'b self, pass: AstPass<'_, 'b, MultiBackend>) -> QueryResult<()> {
+        self.0.walk_ast(pass)
+    }
 }
 
 /// `team` requests reach the members of the teams they are live-assigned to, as a team.
@@ -110,4 +149,53 @@ pub fn assigned_to_team(team_id: &str) -> Condition {
             .filter(assignments::team_id.eq(team_id.to_string()))
             .filter(live_status()),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use diesel::connection::InstrumentationEvent;
+    use diesel::Connection;
+
+    use crate::db::{run_migrations, DbConnection};
+    use crate::prayer_requests::store;
+
+    use super::*;
+
+    /// The SQL text of each statement `find_visible` runs for this member, on a fresh database.
+    fn statements_for(member_id: &str) -> Vec<String> {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let mut conn = DbConnection::Sqlite(
+            diesel::SqliteConnection::establish(":memory:").expect("in-memory SQLite"),
+        );
+        run_migrations(&mut conn).expect("migrations");
+        let log = seen.clone();
+        conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+            if let InstrumentationEvent::StartQuery { query, .. } = event {
+                // The statement's text, without the bound values that follow `-- binds:`.
+                let text = query.to_string();
+                let sql = text.split(" -- binds:").next().unwrap_or_default();
+                log.lock().unwrap().push(sql.to_string());
+            }
+        });
+        let viewer = Viewer {
+            id: member_id.into(),
+            leader: false,
+        };
+        let found = store::find_visible(&mut conn, &viewer, "no such request");
+        assert!(matches!(found, Err(crate::error::AppError::NotFound)));
+        let statements = seen.lock().unwrap().clone();
+        statements
+    }
+
+    /// `MemberVisible` claims one prepared statement fits every member: if the rule ever grew a
+    /// shape that depends on the member, diesel would reuse the wrong statement.
+    #[test]
+    fn member_condition_has_one_shape() {
+        let one = statements_for("01a00000-0000-7000-8000-000000000001");
+        assert_eq!(one.len(), 1, "{one:?}");
+        assert!(one[0].contains("assignments"), "{one:?}");
+        assert_eq!(one, statements_for("someone else entirely"));
+    }
 }
