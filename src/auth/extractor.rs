@@ -1,17 +1,25 @@
-//! `AuthUser`: taking it as a handler argument makes the handler require a valid access token.
+//! The signed-in caller, in two forms a handler can take as an argument; either makes the handler
+//! require a valid access token (401 otherwise, before the handler runs).
 //!
-//! The member is read from the database on every request, so a role change or a deactivation
-//! applies to the very next request whatever tokens are still out.
+//! - [`AuthUser`]: the member, read from the database before the handler runs.
+//! - [`Caller`]: the token only; the member is read inside the handler's own database call
+//!   ([`Caller::read`], [`Caller::write`]), which saves a trip through the blocking pool. The
+//!   endpoints that church apps call most (the prayer list, one request, praying, a watch's slots
+//!   and coverage, one's assignments) take this one.
+//!
+//! Either way the member is read on every request, so a role change or a deactivation applies to
+//! the very next request whatever tokens are still out.
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
-use futures_util::future::LocalBoxFuture;
+use futures_util::future::{ready, LocalBoxFuture, Ready};
 
 use super::Role;
 use crate::accounts::model::MemberRow;
 use crate::accounts::store as members;
-use crate::error::AppError;
+use crate::db::{Db, DbConnection};
+use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
 /// The signed-in, active member making the request.
@@ -23,11 +31,92 @@ pub struct AuthUser {
     pub member: MemberRow,
 }
 
-fn bearer_token(req: &HttpRequest) -> Option<String> {
+/// A caller whose access token is valid (signature, issuer, audience, expiry), not yet known to be
+/// an active member: the only way to an [`AuthUser`] from here is to read the member, in
+/// [`Caller::read`] or [`Caller::write`].
+#[derive(Debug)]
+pub struct Caller {
+    member_id: String,
+}
+
+impl Caller {
+    /// The member id the token names. Whether that member is still active, and in which role, is
+    /// known only once [`Caller::read`] or [`Caller::write`] has read them.
+    pub fn member_id(&self) -> &str {
+        &self.member_id
+    }
+
+    /// Reads the member behind the token: the active member, or 401.
+    fn resolve(&self, conn: &mut DbConnection) -> AppResult<AuthUser> {
+        let member = members::find(conn, &self.member_id)?
+            .filter(|m| m.active)
+            .ok_or_else(|| AppError::Unauthorized("This account is no longer active.".into()))?;
+        Ok(AuthUser {
+            role: Role::from_db(&member.role)?,
+            id: member.id.clone(),
+            member,
+        })
+    }
+
+    /// [`Db::read`], with the caller read as an [`AuthUser`] on the same connection first.
+    pub async fn read<T, F>(self, db: &Db, f: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConnection, AuthUser) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        db.read(move |conn| {
+            let user = self.resolve(conn)?;
+            f(conn, user)
+        })
+        .await
+    }
+
+    /// [`Db::write`], with the caller read as an [`AuthUser`] inside the same transaction first.
+    pub async fn write<T, F>(self, db: &Db, f: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConnection, AuthUser) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        db.write(move |conn| {
+            let user = self.resolve(conn)?;
+            f(conn, user)
+        })
+        .await
+    }
+}
+
+fn bearer_token(req: &HttpRequest) -> Option<&str> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.trim().split_once(' ')?;
-    (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty())
-        .then(|| token.trim().to_string())
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// Checks the bearer token; no database.
+fn caller(req: &HttpRequest) -> AppResult<(web::Data<AppState>, Caller)> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| AppError::internal("application state missing"))?;
+    let token = bearer_token(req).ok_or_else(|| {
+        AppError::Unauthorized("Sign in first: send `Authorization: Bearer <access_token>`.".into())
+    })?;
+    let claims = state.tokens.verify_access(token)?;
+    Ok((
+        state,
+        Caller {
+            member_id: claims.sub,
+        },
+    ))
+}
+
+impl FromRequest for Caller {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(caller(req).map(|(_, caller)| caller))
+    }
 }
 
 impl FromRequest for AuthUser {
@@ -35,29 +124,10 @@ impl FromRequest for AuthUser {
     type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = bearer_token(req);
+        let checked = caller(req);
         Box::pin(async move {
-            let state = state.ok_or_else(|| AppError::internal("application state missing"))?;
-            let token = token.ok_or_else(|| {
-                AppError::Unauthorized(
-                    "Sign in first: send `Authorization: Bearer <access_token>`.".into(),
-                )
-            })?;
-            let claims = state.tokens.verify_access(&token)?;
-            let member = state
-                .db
-                .read(move |conn| members::find(conn, &claims.sub))
-                .await?
-                .filter(|m| m.active)
-                .ok_or_else(|| {
-                    AppError::Unauthorized("This account is no longer active.".into())
-                })?;
-            Ok(AuthUser {
-                role: Role::from_db(&member.role)?,
-                id: member.id.clone(),
-                member,
-            })
+            let (state, caller) = checked?;
+            state.db.read(move |conn| caller.resolve(conn)).await
         })
     }
 }

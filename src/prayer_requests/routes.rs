@@ -18,7 +18,7 @@ use super::views::Context;
 use super::visibility::Viewer;
 use crate::accounts::DISPLAY_NAME_MAX;
 use crate::auth::roles::require_leader;
-use crate::auth::{AuthUser, Role};
+use crate::auth::{AuthUser, Caller, Role};
 use crate::categories::store as categories;
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult, FieldError};
@@ -133,7 +133,7 @@ fn require_requester_or_leader(row: &RequestRow, user: &AuthUser) -> AppResult<(
 #[post("/prayer-requests")]
 pub async fn create_request(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     Json(input): Json<CreateRequestInput>,
 ) -> AppResult<HttpResponse> {
     let at = now();
@@ -146,16 +146,16 @@ pub async fn create_request(
         .expires_on
         .unwrap_or(today + Duration::days(state.config.request_expiry_days));
     check_expiry(&mut v, expires_on, today);
-    let status = if state.config.require_approval && !user.role.is_leader() {
-        Status::Pending
-    } else {
-        Status::Active
-    };
-    let viewer = viewer_of(&user);
+    let require_approval = state.config.require_approval;
     let mut errors = v.into_errors();
-    let view = state
-        .db
-        .write(move |conn| {
+    let view = caller
+        .write(&state.db, move |conn, user| {
+            let status = if require_approval && !user.role.is_leader() {
+                Status::Pending
+            } else {
+                Status::Active
+            };
+            let viewer = viewer_of(&user);
             let category = category_id(conn, &input.category)?;
             let category_id = match category {
                 Ok(id) => id,
@@ -224,7 +224,7 @@ pub async fn create_request(
 #[get("/prayer-requests")]
 pub async fn list_requests(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     Query(query): Query<RequestListQuery>,
 ) -> AppResult<web::Json<Page<PrayerRequest>>> {
     let sort = query.sort.unwrap_or(Sort::Newest);
@@ -249,12 +249,10 @@ pub async fn list_requests(
     if q.as_ref().is_some_and(|q| q.chars().count() > 200) {
         return Err(AppError::invalid("q", "must be at most 200 characters"));
     }
-    let viewer = viewer_of(&user);
-    let actor = user.id.clone();
     let (limit, fetch) = (page.limit, page.fetch());
-    let page = state
-        .db
-        .read(move |conn| {
+    let (page, actor) = caller
+        .read(&state.db, move |conn, user| {
+            let viewer = viewer_of(&user);
             let category_id = match &query.category {
                 Some(name) => {
                     Some(category_id(conn, name)?.map_err(|e| AppError::Validation(vec![e]))?)
@@ -280,7 +278,7 @@ pub async fn list_requests(
                 at.date(),
                 rows.iter().map(|(r, _)| r.requester_id.clone()),
             )?;
-            Ok(Page::from_rows(
+            let page = Page::from_rows(
                 rows,
                 limit,
                 |(r, recent)| match recent {
@@ -288,7 +286,8 @@ pub async fn list_requests(
                     None => ListCursor::Newest(r.id.clone()),
                 },
                 |(r, _)| ctx.request(r),
-            ))
+            );
+            Ok((page, user.id))
         })
         .await?;
     audit::confidential_reads(&state.db, &actor, &page.items).await?;
@@ -305,18 +304,17 @@ pub async fn list_requests(
 #[get("/prayer-requests/{id}")]
 pub async fn get_request(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     id: web::Path<String>,
 ) -> AppResult<web::Json<PrayerRequest>> {
-    let viewer = viewer_of(&user);
-    let view = state
-        .db
-        .read(move |conn| {
+    let (view, actor) = caller
+        .read(&state.db, move |conn, user| {
+            let viewer = viewer_of(&user);
             let row = store::find_visible(conn, &viewer, &id)?;
-            render(conn, &viewer, row)
+            Ok((render(conn, &viewer, row)?, user.id))
         })
         .await?;
-    audit::confidential_reads(&state.db, &user.id, [&view]).await?;
+    audit::confidential_reads(&state.db, &actor, [&view]).await?;
     Ok(web::Json(view))
 }
 

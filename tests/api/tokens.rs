@@ -198,3 +198,120 @@ async fn a_role_change_applies_on_the_very_next_request() {
         .await
         .expect_problem(403);
 }
+
+/// The endpoints that read the caller inside their own database call (`Caller`), not before it,
+/// must still refuse a deactivated member at once, and write nothing for them.
+#[actix_web::test]
+async fn a_deactivated_member_is_refused_by_the_one_trip_endpoints_and_nothing_is_written() {
+    let app = spawn_app().await;
+    let admin = app.admin("Ada").await;
+    let anna = app.member("Anna").await;
+    let request = app.create_request(&admin.token, json!({})).await;
+    let id = request["id"].as_str().unwrap().to_string();
+    let watch = app
+        .post(
+            "/watches",
+            Some(&admin.token),
+            json!({"name": "Night watch", "timezone": "Europe/London",
+                   "starts_on": Utc::now().date_naive().to_string(), "slot_minutes": 60,
+                   "min_per_slot": 1}),
+        )
+        .await
+        .expect(201);
+    let watch = watch["id"].as_str().unwrap().to_string();
+    let today = Utc::now().date_naive();
+    let range = format!("from={today}&to={}", today + chrono::Duration::days(1));
+    let reads = [
+        format!("/prayer-requests/{id}"),
+        "/prayer-requests?limit=20".to_string(),
+        "/prayer-requests?sort=needs_prayer".to_string(),
+        "/me/assignments".to_string(),
+        format!("/watches/{watch}/slots?{range}"),
+        format!("/watches/{watch}/coverage?{range}"),
+    ];
+    for path in &reads {
+        app.get(path, Some(&anna.token)).await.expect(200);
+    }
+
+    app.patch(
+        &format!("/members/{}", anna.id),
+        Some(&admin.token),
+        json!({"active": false}),
+    )
+    .await
+    .expect(200);
+    for path in &reads {
+        app.get(path, Some(&anna.token)).await.expect_problem(401);
+    }
+    app.post(
+        &format!("/prayer-requests/{id}/prayers"),
+        Some(&anna.token),
+        json!({}),
+    )
+    .await
+    .expect_problem(401);
+    let mut body = json!({"title": "Work", "body": "A new job", "category": "healing",
+                          "kind": "prayer"});
+    app.post("/prayer-requests", Some(&anna.token), body.clone())
+        .await
+        .expect_problem(401);
+    // Even with a body that fails validation, the account's state is what is answered.
+    body["title"] = json!("");
+    app.post("/prayer-requests", Some(&anna.token), body)
+        .await
+        .expect_problem(401);
+
+    let seen = app
+        .get(&format!("/prayer-requests/{id}"), Some(&admin.token))
+        .await
+        .expect(200);
+    assert_eq!(seen["prayer_count"], 0, "{seen}");
+    let listed = app
+        .get("/prayer-requests?limit=100", Some(&admin.token))
+        .await
+        .expect(200);
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1, "{listed}");
+}
+
+/// A promotion or a demotion changes what the one-trip reads show on the very next request.
+#[actix_web::test]
+async fn a_role_change_applies_at_once_to_what_the_one_trip_reads_show() {
+    let app = spawn_app().await;
+    let admin = app.admin("Ada").await;
+    let anna = app.member("Anna").await;
+    let confidential = app
+        .create_request(&admin.token, json!({"visibility": "leaders"}))
+        .await;
+    let path = format!("/prayer-requests/{}", confidential["id"].as_str().unwrap());
+    let listed = |page: Value| page["items"].as_array().unwrap().len();
+
+    app.get(&path, Some(&anna.token)).await.expect_problem(404);
+    assert_eq!(
+        listed(
+            app.get("/prayer-requests", Some(&anna.token))
+                .await
+                .expect(200)
+        ),
+        0
+    );
+    for role in ["leader", "member"] {
+        app.patch(
+            &format!("/members/{}", anna.id),
+            Some(&admin.token),
+            json!({"role": role}),
+        )
+        .await
+        .expect(200);
+        let (status, count) = if role == "leader" { (200, 1) } else { (404, 0) };
+        assert_eq!(
+            app.get(&path, Some(&anna.token)).await.status,
+            status,
+            "as {role}"
+        );
+        let page = app
+            .get("/prayer-requests", Some(&anna.token))
+            .await
+            .expect(200);
+        assert_eq!(listed(page), count, "as {role}");
+    }
+}
