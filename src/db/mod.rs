@@ -82,16 +82,25 @@ impl Db {
         self.backend
     }
 
-    /// Runs `f` on a pooled connection in the blocking thread pool.
+    /// Runs `f` on a pooled connection in the blocking thread pool, for reading only (changes go
+    /// through [`Db::write`], which queues SQLite's writers): on SQLite `f` runs in one read
+    /// transaction, where a write could fail with `SQLITE_BUSY_SNAPSHOT`.
     pub async fn read<T, F>(&self, f: F) -> Result<T, AppError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
         let pool = self.pool.clone();
+        let backend = self.backend;
         web::block(move || {
             let mut conn = pool.get()?;
-            f(&mut conn)
+            match backend {
+                // One read transaction for all the handler's statements: one snapshot, and
+                // SQLite takes and releases its read locks once instead of once per statement.
+                Backend::Sqlite => conn.transaction(|c| f(c)),
+                // On PostgreSQL, BEGIN and COMMIT would each be a round trip to the server.
+                Backend::Postgres => f(&mut conn),
+            }
         })
         .await?
     }
