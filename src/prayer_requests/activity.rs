@@ -89,8 +89,7 @@ pub async fn pray(
                 created_at: at,
             };
             store::record_prayer(conn, &row, &viewer.id)?;
-            let ctx = Context::load(conn, &viewer, at.date(), [row.member_id.clone()])?;
-            Ok(ctx.prayer(row))
+            Ok(Context::known(&viewer, at.date(), &user, None).prayer(row))
         })
         .await?;
     Ok(HttpResponse::Created().json(prayer))

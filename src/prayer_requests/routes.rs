@@ -20,6 +20,7 @@ use crate::accounts::DISPLAY_NAME_MAX;
 use crate::auth::roles::require_leader;
 use crate::auth::{AuthUser, Caller, Role};
 use crate::categories::store as categories;
+use crate::categories::CategoryRow;
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::validate::{self, Validator};
@@ -70,9 +71,13 @@ pub fn render(
 }
 
 fn category_id(conn: &mut DbConnection, name: &str) -> AppResult<Result<String, FieldError>> {
+    Ok(category(conn, name)?.map(|c| c.id))
+}
+
+/// The category a request names (trimmed, case-insensitive), or the field error to report.
+fn category(conn: &mut DbConnection, name: &str) -> AppResult<Result<CategoryRow, FieldError>> {
     let name = name.trim().to_lowercase();
     Ok(categories::find_by_name(conn, &name)?
-        .map(|c| c.id)
         .ok_or_else(|| FieldError::new("category", format!("there is no category `{name}`"))))
 }
 
@@ -156,24 +161,24 @@ pub async fn create_request(
                 Status::Active
             };
             let viewer = viewer_of(&user);
-            let category = category_id(conn, &input.category)?;
-            let category_id = match category {
-                Ok(id) => id,
+            let category = match category(conn, &input.category)? {
+                Ok(category) => Some(category),
                 Err(e) => {
                     errors.push(e);
-                    String::new()
+                    None
                 }
             };
-            if !errors.is_empty() {
-                return Err(AppError::Validation(errors));
-            }
+            let category = match category {
+                Some(category) if errors.is_empty() => category,
+                _ => return Err(AppError::Validation(errors)),
+            };
             let (title, body) = (title.expect("valid"), body.expect("valid"));
             let row = RequestRow {
                 id: uuid::Uuid::now_v7().to_string(),
                 search_text: search_text(&title, &body),
                 title,
                 body,
-                category_id,
+                category_id: category.id.clone(),
                 kind: input.kind.as_str().into(),
                 on_behalf_of,
                 visibility: input.visibility.unwrap_or(Visibility::Team).as_str().into(),
@@ -199,7 +204,8 @@ pub async fn create_request(
                 updated_at: at,
             };
             store::insert(conn, &row)?;
-            render(conn, &viewer, row)
+            let ctx = Context::known(&viewer, today, &user, Some((category.id, category.name)));
+            Ok(ctx.request(row))
         })
         .await?;
     Ok(HttpResponse::Created()

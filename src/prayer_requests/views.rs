@@ -11,6 +11,7 @@ use super::model::{
 };
 use super::visibility::Viewer;
 use crate::accounts::store::display_names;
+use crate::auth::AuthUser;
 use crate::categories::store as categories;
 use crate::db::DbConnection;
 use crate::error::AppResult;
@@ -41,6 +42,23 @@ impl Context {
             categories: categories::names(conn)?,
             names: display_names(conn, &ids)?,
         })
+    }
+
+    /// A context from what the handler already holds, without a query: the caller writing a
+    /// prayer or a request knows their own name and the category they chose, and inside a write
+    /// transaction (one writer at a time on SQLite) every statement saved counts.
+    pub fn known(
+        viewer: &Viewer,
+        today: NaiveDate,
+        user: &AuthUser,
+        category: Option<(String, String)>,
+    ) -> Self {
+        Context {
+            viewer: viewer.clone(),
+            today,
+            categories: category.into_iter().collect(),
+            names: HashMap::from([(user.id.clone(), user.member.display_name.clone())]),
+        }
     }
 
     /// A member loaded into this context, by id.
