@@ -145,7 +145,7 @@ fn purge(config: &Config, older_than_days: Option<i64>) -> anyhow::Result<()> {
     }
     let db = Db::connect(&config.database_url)?;
     let mut conn = db.blocking_conn()?;
-    let removed = diesel::Connection::transaction(&mut *conn, |c| {
+    let removed = diesel::Connection::transaction(&mut **conn, |c| {
         intercede::privacy::purge::purge(c, days, intercede::time::now())
     })
     .map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -4,6 +4,9 @@
 //! The derive's own `establish` tries each backend in turn and reports only the last failure, which
 //! hides the real reason a PostgreSQL URL did not connect; choosing by scheme keeps the error exact.
 
+use std::ops::{Deref, DerefMut};
+use std::time::{Duration, Instant};
+
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{Error as PoolError, ManageConnection};
@@ -124,20 +127,65 @@ impl ConnectionManager {
     }
 }
 
+/// A pooled connection, and when work on it last succeeded.
+///
+/// The pool tests a PostgreSQL connection before handing it out, so that one the server dropped
+/// (a restart, a failover, an idle timeout) is replaced instead of failing a request. Under load
+/// that test was a round trip of its own on every request; a connection whose last work succeeded
+/// within [`RECENTLY`] is handed out untested.
+pub struct Pooled {
+    conn: DbConnection,
+    last_ok: Instant,
+}
+
+/// How long a success vouches for a connection.
+const RECENTLY: Duration = Duration::from_secs(1);
+
+impl Pooled {
+    /// Records that work on this connection just succeeded.
+    pub fn succeeded(&mut self) {
+        self.last_ok = Instant::now();
+    }
+}
+
+impl Deref for Pooled {
+    type Target = DbConnection;
+
+    fn deref(&self) -> &DbConnection {
+        &self.conn
+    }
+}
+
+impl DerefMut for Pooled {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        &mut self.conn
+    }
+}
+
 impl ManageConnection for ConnectionManager {
-    type Connection = DbConnection;
+    type Connection = Pooled;
     type Error = PoolError;
 
-    fn connect(&self) -> Result<DbConnection, PoolError> {
-        self.establish()
+    fn connect(&self) -> Result<Pooled, PoolError> {
+        Ok(Pooled {
+            conn: self.establish()?,
+            last_ok: Instant::now(),
+        })
     }
 
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), PoolError> {
-        conn.batch_execute("SELECT 1")
-            .map_err(PoolError::QueryError)
+    fn is_valid(&self, pooled: &mut Pooled) -> Result<(), PoolError> {
+        if pooled.last_ok.elapsed() < RECENTLY {
+            return Ok(());
+        }
+        pooled
+            .conn
+            .batch_execute("SELECT 1")
+            .map_err(PoolError::QueryError)?;
+        pooled.succeeded();
+        Ok(())
     }
 
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+    fn has_broken(&self, _conn: &mut Pooled) -> bool {
         false
     }
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 use actix_web::web;
 use diesel::Connection;
 
-pub use connection::{Backend, ConnectionManager, DatabaseUrl, DbConnection, MultiBackend};
+pub use connection::{Backend, ConnectionManager, DatabaseUrl, DbConnection, MultiBackend, Pooled};
 pub use migrations::run_migrations;
 
 use crate::error::AppError;
@@ -94,13 +94,17 @@ impl Db {
         let backend = self.backend;
         web::block(move || {
             let mut conn = pool.get()?;
-            match backend {
+            let result = match backend {
                 // One read transaction for all the handler's statements: one snapshot, and
                 // SQLite takes and releases its read locks once instead of once per statement.
                 Backend::Sqlite => conn.transaction(|c| f(c)),
                 // On PostgreSQL, BEGIN and COMMIT would each be a round trip to the server.
                 Backend::Postgres => f(&mut conn),
+            };
+            if result.is_ok() {
+                conn.succeeded();
             }
+            result
         })
         .await?
     }
@@ -118,7 +122,11 @@ impl Db {
             let _guard = writer
                 .as_ref()
                 .map(|lock| lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
-            conn.transaction(|c| f(c))
+            let result = conn.transaction(|c| f(c));
+            if result.is_ok() {
+                conn.succeeded();
+            }
+            result
         })
         .await?
     }

@@ -264,3 +264,32 @@ async fn oversized_headers_are_refused_with_a_4xx_and_the_server_stays_up() {
     }
     app.get("/healthz", None).await.expect(200);
 }
+
+/// PostgreSQL: connections the server dropped (a restart, a failover, an idle timeout) are
+/// replaced before a request uses them, so none fails. (SQLite has no server to drop them.)
+#[actix_web::test]
+async fn connections_the_database_dropped_are_replaced_before_a_request_uses_them() {
+    if !crate::helpers::is_postgres() {
+        return;
+    }
+    let app = spawn_app().await;
+    let anna = app.member("Anna").await;
+    let reads = || {
+        futures_util::future::join_all(
+            (0..8).map(|_| app.get("/prayer-requests?limit=5", Some(&anna.token))),
+        )
+    };
+    for resp in reads().await {
+        resp.expect(200);
+    }
+    app.sql(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .await;
+    // A connection whose last work succeeded within the last second is handed out untested.
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(1200)).await;
+    for resp in reads().await {
+        resp.expect(200);
+    }
+}

@@ -395,7 +395,7 @@ impl TestApp {
         actix_web::web::block(move || {
             let db = intercede::db::Db::connect(&url).expect("connect");
             let mut conn = db.blocking_conn().expect("conn");
-            diesel::connection::SimpleConnection::batch_execute(&mut *conn, &statement)
+            diesel::connection::SimpleConnection::batch_execute(&mut **conn, &statement)
                 .expect("fixture SQL runs");
         })
         .await
