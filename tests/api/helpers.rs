@@ -451,13 +451,15 @@ impl TestApp {
     /// A member promoted to leader by `admin`.
     pub async fn leader(&self, admin: &Session, name: &str) -> Session {
         let leader = self.member(name).await;
-        self.patch(
-            &format!("/members/{}", leader.id),
-            Some(&admin.token),
-            json!({"role": "leader"}),
-        )
-        .await
-        .expect(200);
+        self.change_member(admin, &leader.id, json!({"role": "leader"}))
+            .await;
         leader
+    }
+
+    /// `PATCH /members/{id}` by `by` (a role, or `active`), which must succeed.
+    pub async fn change_member(&self, by: &Session, member_id: &str, change: Value) -> Value {
+        self.patch(&format!("/members/{member_id}"), Some(&by.token), change)
+            .await
+            .expect(200)
     }
 }

@@ -189,13 +189,8 @@ async fn the_last_active_admin_can_be_neither_demoted_nor_deactivated() {
         .expect_problem(409);
     // With a second admin, the first may step down.
     let second = app.member("Sam").await;
-    app.patch(
-        &format!("/members/{}", second.id),
-        Some(&admin.token),
-        json!({"role": "admin"}),
-    )
-    .await
-    .expect(200);
+    app.change_member(&admin, &second.id, json!({"role": "admin"}))
+        .await;
     app.patch(&path, Some(&admin.token), json!({"role": "member"}))
         .await
         .expect(200);
@@ -235,13 +230,8 @@ async fn two_admins_demoting_each_other_at_once_leave_one_admin() {
     let app = spawn_app().await;
     let ada = app.admin("Ada").await;
     let bo = app.member("Bo").await;
-    app.patch(
-        &format!("/members/{}", bo.id),
-        Some(&ada.token),
-        json!({"role": "admin"}),
-    )
-    .await
-    .expect(200);
+    app.change_member(&ada, &bo.id, json!({"role": "admin"}))
+        .await;
     let rounds = if is_postgres() { 3 } else { 2 };
     for _ in 0..rounds {
         // On PostgreSQL both demotions are held at their write until both are in flight.
@@ -290,12 +280,7 @@ async fn two_admins_demoting_each_other_at_once_leave_one_admin() {
         );
         // Restore both as admins for the next round.
         let demoted = if a.status == 200 { &bo } else { &ada };
-        app.patch(
-            &format!("/members/{}", demoted.id),
-            Some(&survivor.token),
-            json!({"role": "admin"}),
-        )
-        .await
-        .expect(200);
+        app.change_member(survivor, &demoted.id, json!({"role": "admin"}))
+            .await;
     }
 }

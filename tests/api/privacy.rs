@@ -51,13 +51,8 @@ async fn reads_of_confidential_requests_role_changes_and_deactivations_are_audit
     app.get("/prayer-requests", Some(&leader.token))
         .await
         .expect(200);
-    app.patch(
-        &format!("/members/{}", rita.id),
-        Some(&admin.token),
-        json!({"active": false}),
-    )
-    .await
-    .expect(200);
+    app.change_member(&admin, &rita.id, json!({"active": false}))
+        .await;
     app.get("/audit-events", Some(&leader.token))
         .await
         .expect_problem(403);

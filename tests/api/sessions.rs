@@ -131,13 +131,8 @@ async fn a_deactivated_member_cannot_refresh() {
     let app = spawn_app().await;
     let admin = app.admin("Ada").await;
     let anna = app.member("Anna").await;
-    app.patch(
-        &format!("/members/{}", anna.id),
-        Some(&admin.token),
-        json!({"active": false}),
-    )
-    .await
-    .expect(200);
+    app.change_member(&admin, &anna.id, json!({"active": false}))
+        .await;
     app.post(
         "/auth/refresh",
         None,

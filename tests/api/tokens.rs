@@ -149,25 +149,15 @@ async fn a_deactivated_members_token_stops_working_on_the_next_request() {
     let admin = app.admin("Ada").await;
     let anna = app.member("Anna").await;
     app.get("/me", Some(&anna.token)).await.expect(200);
-    app.patch(
-        &format!("/members/{}", anna.id),
-        Some(&admin.token),
-        json!({"active": false}),
-    )
-    .await
-    .expect(200);
+    app.change_member(&admin, &anna.id, json!({"active": false}))
+        .await;
     assert_unauthorized(app.get("/me", Some(&anna.token)).await);
     app.login("anna@example.org", crate::helpers::PASSWORD)
         .await
         .expect_problem(401);
     // Reactivated, the same token works again: access follows the account's state, not the token.
-    app.patch(
-        &format!("/members/{}", anna.id),
-        Some(&admin.token),
-        json!({"active": true}),
-    )
-    .await
-    .expect(200);
+    app.change_member(&admin, &anna.id, json!({"active": true}))
+        .await;
     app.get("/me", Some(&anna.token)).await.expect(200);
 }
 
@@ -179,21 +169,11 @@ async fn a_role_change_applies_on_the_very_next_request() {
     app.get("/members", Some(&anna.token))
         .await
         .expect_problem(403);
-    app.patch(
-        &format!("/members/{}", anna.id),
-        Some(&admin.token),
-        json!({"role": "leader"}),
-    )
-    .await
-    .expect(200);
+    app.change_member(&admin, &anna.id, json!({"role": "leader"}))
+        .await;
     app.get("/members", Some(&anna.token)).await.expect(200);
-    app.patch(
-        &format!("/members/{}", anna.id),
-        Some(&admin.token),
-        json!({"role": "member"}),
-    )
-    .await
-    .expect(200);
+    app.change_member(&admin, &anna.id, json!({"role": "member"}))
+        .await;
     app.get("/members", Some(&anna.token))
         .await
         .expect_problem(403);
@@ -233,13 +213,8 @@ async fn a_deactivated_member_is_refused_by_the_one_trip_endpoints_and_nothing_i
         app.get(path, Some(&anna.token)).await.expect(200);
     }
 
-    app.patch(
-        &format!("/members/{}", anna.id),
-        Some(&admin.token),
-        json!({"active": false}),
-    )
-    .await
-    .expect(200);
+    app.change_member(&admin, &anna.id, json!({"active": false}))
+        .await;
     for path in &reads {
         app.get(path, Some(&anna.token)).await.expect_problem(401);
     }
@@ -295,13 +270,8 @@ async fn a_role_change_applies_at_once_to_what_the_one_trip_reads_show() {
         0
     );
     for role in ["leader", "member"] {
-        app.patch(
-            &format!("/members/{}", anna.id),
-            Some(&admin.token),
-            json!({"role": role}),
-        )
-        .await
-        .expect(200);
+        app.change_member(&admin, &anna.id, json!({"role": role}))
+            .await;
         let (status, count) = if role == "leader" { (200, 1) } else { (404, 0) };
         assert_eq!(
             app.get(&path, Some(&anna.token)).await.status,
