@@ -195,11 +195,7 @@ impl ResponseError for AppError {
     }
 
     fn error_response(&self) -> HttpResponse<BoxBody> {
-        match self {
-            AppError::Internal(cause) => tracing::error!(error = %cause, "internal error"),
-            AppError::Unavailable(cause) => tracing::warn!(error = %cause, "unavailable"),
-            _ => {}
-        }
+        // The cause of a 500 or 503 is logged on the request's line (`telemetry::request_log`).
         let mut res = problem_response(self.status_code(), &self.problem());
         if let AppError::TooManyRequests { retry_after_secs } = self {
             res.headers_mut().insert(

@@ -69,7 +69,8 @@ fn main() -> ExitCode {
         Ok(config) => config,
         Err(e) => return fail(e),
     };
-    telemetry::init(&config.log_filter, config.log_format);
+    // Dropped when main returns, after the server has stopped: the last lines are flushed.
+    let _log = telemetry::init(&config.log_filter, config.log_format);
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config),
         Command::Migrate => migrate(&config),

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, TestDb, PASSWORD};
+use crate::helpers::{run_sql, spawn_app, TestDb, PASSWORD};
 
 fn intercede() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_intercede"));
@@ -210,6 +210,22 @@ async fn the_log_is_json_lines_naming_routes_and_never_holds_passwords_or_tokens
         .send_json(&json!({"refresh_token": refresh}))
         .await
         .unwrap();
+    // A table gone from under the service: the 500's cause is logged on its request's line.
+    run_sql(&url, "ALTER TABLE categories RENAME TO categories_gone").await;
+    let failed = client
+        .get(format!("{base}/categories"))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(failed.status(), 500);
+    let failed_id = failed
+        .headers()
+        .get("x-request-id")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
     actix_web::rt::time::sleep(Duration::from_millis(300)).await;
     child.kill().unwrap();
     let _ = child.wait();
@@ -232,6 +248,19 @@ async fn the_log_is_json_lines_naming_routes_and_never_holds_passwords_or_tokens
         && r["status"] == 200
         && r["request_id"].is_string()
         && r["latency_ms"].is_number()));
+    let failure = requests
+        .iter()
+        .find(|r| r["request_id"] == failed_id.as_str())
+        .expect("the failed request is logged");
+    assert_eq!(failure["level"], "ERROR");
+    assert_eq!(failure["status"], 500);
+    assert_eq!(failure["route"], "/api/v1/categories");
+    assert!(
+        failure["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("categories")),
+        "{failure}"
+    );
 }
 
 #[actix_web::test]

@@ -85,6 +85,20 @@ impl Drop for TestDb {
     }
 }
 
+/// Runs SQL on the database at `url`, through a connection of its own.
+pub async fn run_sql(url: &str, statement: &str) {
+    let url = url.to_string();
+    let statement = statement.to_string();
+    actix_web::web::block(move || {
+        let db = intercede::db::Db::connect(&url).expect("connect");
+        let mut conn = db.blocking_conn().expect("conn");
+        diesel::connection::SimpleConnection::batch_execute(&mut **conn, &statement)
+            .expect("fixture SQL runs");
+    })
+    .await
+    .unwrap();
+}
+
 pub fn is_postgres() -> bool {
     std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty())
 }
@@ -390,16 +404,7 @@ impl TestApp {
     /// Runs SQL on the test database: for fixtures the API deliberately cannot make, such as a
     /// request whose expiry date is already past, or prayers from last week.
     pub async fn sql(&self, statement: &str) {
-        let url = self.config.database_url.clone();
-        let statement = statement.to_string();
-        actix_web::web::block(move || {
-            let db = intercede::db::Db::connect(&url).expect("connect");
-            let mut conn = db.blocking_conn().expect("conn");
-            diesel::connection::SimpleConnection::batch_execute(&mut **conn, &statement)
-                .expect("fixture SQL runs");
-        })
-        .await
-        .unwrap();
+        run_sql(&self.config.database_url, statement).await;
     }
 
     /// PostgreSQL only: holds an EXCLUSIVE lock on `table` (reads go on, writes wait), so that
