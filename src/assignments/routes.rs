@@ -465,7 +465,8 @@ pub async fn my_assignments(
                 &viewer,
                 now().date(),
                 visible.iter().map(|r| r.requester_id.clone()),
-            )?;
+            )?
+            .with_categories(conn, visible.iter().map(|r| &r.category_id))?;
             let mut by_id: HashMap<String, RequestRow> =
                 visible.into_iter().map(|r| (r.id.clone(), r)).collect();
             let items = rows
@@ -537,7 +538,8 @@ pub async fn team_dashboard(
                 .iter()
                 .map(|r| r.requester_id.clone())
                 .chain(live.iter().map(|a| a.member_id.clone()));
-            let ctx = Context::load(conn, &viewer, at.date(), people)?;
+            let ctx = Context::load(conn, &viewer, at.date(), people)?
+                .with_categories(conn, visible.iter().map(|r| &r.category_id))?;
             let stale_before = at - Duration::days(3);
             let mut assignees: HashMap<String, Vec<Assignee>> = HashMap::new();
             for a in live {

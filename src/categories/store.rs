@@ -67,6 +67,16 @@ pub fn names(conn: &mut DbConnection) -> AppResult<HashMap<String, String>> {
         .collect())
 }
 
+/// The name of one category, keyed by its id (empty when it is gone).
+pub fn names_of_one(conn: &mut DbConnection, id: &str) -> AppResult<HashMap<String, String>> {
+    Ok(categories::table
+        .find(id)
+        .select((categories::id, categories::name))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect())
+}
+
 pub fn update(
     conn: &mut DbConnection,
     id: &str,

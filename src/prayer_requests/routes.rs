@@ -66,7 +66,8 @@ pub fn render(
     row: RequestRow,
 ) -> AppResult<PrayerRequest> {
     let today = now().date();
-    let ctx = Context::load(conn, viewer, today, [row.requester_id.clone()])?;
+    let ctx = Context::load(conn, viewer, today, [row.requester_id.clone()])?
+        .with_categories(conn, [&row.category_id])?;
     Ok(ctx.request(row))
 }
 
@@ -283,7 +284,8 @@ pub async fn list_requests(
                 &viewer,
                 at.date(),
                 rows.iter().map(|(r, _)| r.requester_id.clone()),
-            )?;
+            )?
+            .with_categories(conn, rows.iter().map(|(r, _)| &r.category_id))?;
             let page = Page::from_rows(
                 rows,
                 limit,
@@ -316,8 +318,9 @@ pub async fn get_request(
     let (view, actor) = caller
         .read(&state.db, move |conn, user| {
             let viewer = viewer_of(&user);
-            let row = store::find_visible(conn, &viewer, &id)?;
-            Ok((render(conn, &viewer, row)?, user.id))
+            let (row, category, requester) = store::find_visible_named(conn, &viewer, &id)?;
+            let ctx = Context::of_request(&viewer, now().date(), &row, category, requester);
+            Ok((ctx.request(row), user.id))
         })
         .await?;
     audit::confidential_reads(&state.db, &actor, [&view]).await?;

@@ -7,7 +7,8 @@ use diesel::prelude::*;
 use super::model::{CommentRow, PrayerRow, RequestChanges, RequestRow, Sort, Status, UpdateRow};
 use super::visibility::{assigned_to, assigned_to_team, visible_to, visible_to_member, Viewer};
 use crate::db::schema::{
-    prayer_requests, prayers, request_comments, request_intercessors, request_updates,
+    categories, members, prayer_requests, prayers, request_comments, request_intercessors,
+    request_updates,
 };
 use crate::db::{DbConnection, MultiBackend};
 use crate::error::{AppError, AppResult};
@@ -27,6 +28,35 @@ pub fn find_visible(conn: &mut DbConnection, viewer: &Viewer, id: &str) -> AppRe
     // Leaders see every request. Two statically typed statements rather than one with a boxed
     // condition: diesel then reuses each prepared statement without rebuilding its SQL (GET by id
     // is the most frequent read).
+    let row = if viewer.leader {
+        by_id.first(conn).optional()?
+    } else {
+        by_id
+            .filter(visible_to_member(viewer))
+            .first(conn)
+            .optional()?
+    };
+    row.ok_or(AppError::NotFound)
+}
+
+/// [`find_visible`] with what rendering the request needs besides, read in the same statement:
+/// its category's name and its requester's display name (whether the reader may see that name is
+/// decided when rendering). GET by id, the most frequent read, then makes one statement instead of
+/// three.
+pub fn find_visible_named(
+    conn: &mut DbConnection,
+    viewer: &Viewer,
+    id: &str,
+) -> AppResult<(RequestRow, String, Option<String>)> {
+    let by_id = prayer_requests::table
+        .inner_join(categories::table)
+        .left_join(members::table.on(prayer_requests::requester_id.eq(members::id.nullable())))
+        .filter(prayer_requests::id.eq(id))
+        .select((
+            RequestRow::as_select(),
+            categories::name,
+            members::display_name.nullable(),
+        ));
     let row = if viewer.leader {
         by_id.first(conn).optional()?
     } else {

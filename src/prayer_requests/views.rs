@@ -26,7 +26,8 @@ pub struct Context {
 }
 
 impl Context {
-    /// Loads category names and the display names of `people` (requesters, intercessors, authors).
+    /// Loads the display names of `people` (requesters, intercessors, authors). Rendering
+    /// requests also needs their categories: [`Context::with_categories`].
     pub fn load(
         conn: &mut DbConnection,
         viewer: &Viewer,
@@ -39,9 +40,28 @@ impl Context {
         Ok(Context {
             viewer: viewer.clone(),
             today,
-            categories: categories::names(conn)?,
+            categories: HashMap::new(),
             names: display_names(conn, &ids)?,
         })
+    }
+
+    /// Adds the names of the categories that the requests to be rendered use. One request (the
+    /// common case: GET by id) reads its one category; several read the whole (short) table,
+    /// one cached statement either way.
+    pub fn with_categories<'a>(
+        mut self,
+        conn: &mut DbConnection,
+        ids: impl IntoIterator<Item = &'a String>,
+    ) -> AppResult<Self> {
+        let mut ids: Vec<&String> = ids.into_iter().collect();
+        ids.sort();
+        ids.dedup();
+        self.categories = match ids.as_slice() {
+            [] => HashMap::new(),
+            [one] => categories::names_of_one(conn, one)?,
+            _ => categories::names(conn)?,
+        };
+        Ok(self)
     }
 
     /// A context from what the handler already holds, without a query: the caller writing a
@@ -58,6 +78,28 @@ impl Context {
             today,
             categories: category.into_iter().collect(),
             names: HashMap::from([(user.id.clone(), user.member.display_name.clone())]),
+        }
+    }
+
+    /// The context of one request read with [`super::store::find_visible_named`]: its category's
+    /// and requester's names came with it.
+    pub fn of_request(
+        viewer: &Viewer,
+        today: NaiveDate,
+        row: &RequestRow,
+        category_name: String,
+        requester_name: Option<String>,
+    ) -> Self {
+        Context {
+            viewer: viewer.clone(),
+            today,
+            categories: HashMap::from([(row.category_id.clone(), category_name)]),
+            names: row
+                .requester_id
+                .clone()
+                .zip(requester_name)
+                .into_iter()
+                .collect(),
         }
     }
 
@@ -86,11 +128,16 @@ impl Context {
         let requester_or_leader = leader || row.is_requester(&self.viewer.id);
         PrayerRequest {
             status: row.status_on(self.today),
-            category: self
-                .categories
-                .get(&row.category_id)
-                .cloned()
-                .unwrap_or_default(),
+            category: {
+                debug_assert!(
+                    self.categories.contains_key(&row.category_id),
+                    "requests are rendered from a Context made with_categories"
+                );
+                self.categories
+                    .get(&row.category_id)
+                    .cloned()
+                    .unwrap_or_default()
+            },
             kind: Kind::from_db(&row.kind).unwrap_or(Kind::Prayer),
             visibility: Visibility::from_db(&row.visibility).unwrap_or(Visibility::Leaders),
             requester: if !row.anonymous || requester_or_leader {

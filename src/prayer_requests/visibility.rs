@@ -6,6 +6,7 @@ use diesel::dsl::exists;
 use diesel::expression::{AppearsOnTable, Expression, ValidGrouping};
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::query_source::{AppearsInFromClause, Once};
 use diesel::sql_types::Bool;
 
 use crate::assignments::model::live_status;
@@ -78,7 +79,12 @@ impl Expression for MemberVisible {
     type SqlType = Bool;
 }
 
-impl AppearsOnTable<prayer_requests::table> for MemberVisible {}
+/// Like a column of `prayer_requests`: valid in any query whose FROM clause has that table once
+/// (the request alone, or joined with its category and requester for GET by id).
+impl<QS> AppearsOnTable<QS> for MemberVisible where
+    QS: AppearsInFromClause<prayer_requests::table, Count = Once>
+{
+}
 
 impl ValidGrouping<()> for MemberVisible {
     type IsAggregate = diesel::expression::is_aggregate::No;

@@ -64,7 +64,8 @@ pub fn export(conn: &mut DbConnection, member: Member, leader: bool) -> AppResul
         .select(RequestRow::as_select())
         .order(prayer_requests::id.asc())
         .load(conn)?;
-    let ctx = Context::load(conn, &viewer, Utc::now().date_naive(), [Some(me.clone())])?;
+    let ctx = Context::load(conn, &viewer, Utc::now().date_naive(), [Some(me.clone())])?
+        .with_categories(conn, own.iter().map(|r| &r.category_id))?;
     let requests = own.into_iter().map(|r| ctx.request(r)).collect();
 
     let prayers = prayers::table
