@@ -73,10 +73,13 @@ impl Application {
                     web::scope("/api/v1")
                         // Responses carry personal data: no cache may keep them.
                         .wrap(DefaultHeaders::new().add((header::CACHE_CONTROL, "no-store")))
-                        .configure(accounts::routes::routes)
-                        .configure(categories::routes::routes)
+                        // actix tries routes in order, a regex per pattern with a parameter:
+                        // the most requested (prayer requests, read by id) go first. No pattern
+                        // of one module matches a path of another, so order is only speed.
                         .configure(prayer_requests::routes::routes)
                         .configure(prayer_requests::activity::routes)
+                        .configure(accounts::routes::routes)
+                        .configure(categories::routes::routes)
                         .configure(teams::routes::routes)
                         .configure(assignments::routes::routes)
                         .configure(watches::routes::routes)
