@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use super::model::{MemberChanges, MemberRow, RefreshTokenRow};
 use crate::db::schema::{members, refresh_tokens};
-use crate::db::DbConnection;
+use crate::db::{in_ids, DbConnection};
 use crate::error::{is_unique_violation, AppError, AppResult};
 
 pub fn find(conn: &mut DbConnection, id: &str) -> AppResult<Option<MemberRow>> {
@@ -55,9 +55,9 @@ pub fn display_names(
     let query = members::table.select((members::id, members::display_name));
     let rows: Vec<(String, String)> = match ids {
         [] => return Ok(Default::default()),
-        // One person (a request, its requester) is the common case: `=` keeps it cacheable.
+        // One person (a request, its requester) is the common case: `=`, a plain index seek.
         [one] => query.filter(members::id.eq(one)).load(conn)?,
-        many => query.filter(members::id.eq_any(many)).load(conn)?,
+        many => query.filter(in_ids(members::id, many)).load(conn)?,
     };
     Ok(rows.into_iter().collect())
 }

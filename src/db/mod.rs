@@ -2,6 +2,7 @@
 //! database (`read` and `write`), both run off the actix workers because diesel blocks.
 
 mod connection;
+mod id_list;
 mod migrations;
 pub mod schema;
 
@@ -12,6 +13,7 @@ use actix_web::web;
 use diesel::Connection;
 
 pub use connection::{Backend, ConnectionManager, DatabaseUrl, DbConnection, MultiBackend, Pooled};
+pub use id_list::{in_ids, InIds};
 pub use migrations::run_migrations;
 
 use crate::error::AppError;

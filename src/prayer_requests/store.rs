@@ -10,7 +10,7 @@ use crate::db::schema::{
     categories, members, prayer_requests, prayers, request_comments, request_intercessors,
     request_updates,
 };
-use crate::db::{DbConnection, MultiBackend};
+use crate::db::{in_ids, DbConnection, MultiBackend};
 use crate::error::{AppError, AppResult};
 
 pub fn insert(conn: &mut DbConnection, row: &RequestRow) -> AppResult<()> {
@@ -20,23 +20,35 @@ pub fn insert(conn: &mut DbConnection, row: &RequestRow) -> AppResult<()> {
     Ok(())
 }
 
+/// Runs a request-by-id query as `viewer` may see it: whole for a leader, narrowed by the
+/// member's rule otherwise; 404 when nothing is left, exactly as if the request did not exist.
+/// Two statically typed statements rather than one with a boxed condition: diesel then reuses
+/// each prepared statement without rebuilding its SQL (reading one request is the most frequent
+/// read).
+macro_rules! first_visible {
+    ($conn:expr, $viewer:expr, $by_id:expr) => {{
+        let by_id = $by_id;
+        let row = if $viewer.leader {
+            by_id.first($conn).optional()?
+        } else {
+            by_id
+                .filter(visible_to_member($viewer))
+                .first($conn)
+                .optional()?
+        };
+        row.ok_or(AppError::NotFound)
+    }};
+}
+
 /// The request, if `viewer` may see it; otherwise 404, exactly as if it did not exist.
 pub fn find_visible(conn: &mut DbConnection, viewer: &Viewer, id: &str) -> AppResult<RequestRow> {
-    let by_id = prayer_requests::table
-        .find(id)
-        .select(RequestRow::as_select());
-    // Leaders see every request. Two statically typed statements rather than one with a boxed
-    // condition: diesel then reuses each prepared statement without rebuilding its SQL (GET by id
-    // is the most frequent read).
-    let row = if viewer.leader {
-        by_id.first(conn).optional()?
-    } else {
-        by_id
-            .filter(visible_to_member(viewer))
-            .first(conn)
-            .optional()?
-    };
-    row.ok_or(AppError::NotFound)
+    first_visible!(
+        conn,
+        viewer,
+        prayer_requests::table
+            .find(id)
+            .select(RequestRow::as_select())
+    )
 }
 
 /// [`find_visible`] with what rendering the request needs besides, read in the same statement:
@@ -48,24 +60,19 @@ pub fn find_visible_named(
     viewer: &Viewer,
     id: &str,
 ) -> AppResult<(RequestRow, String, Option<String>)> {
-    let by_id = prayer_requests::table
-        .inner_join(categories::table)
-        .left_join(members::table.on(prayer_requests::requester_id.eq(members::id.nullable())))
-        .filter(prayer_requests::id.eq(id))
-        .select((
-            RequestRow::as_select(),
-            categories::name,
-            members::display_name.nullable(),
-        ));
-    let row = if viewer.leader {
-        by_id.first(conn).optional()?
-    } else {
-        by_id
-            .filter(visible_to_member(viewer))
-            .first(conn)
-            .optional()?
-    };
-    row.ok_or(AppError::NotFound)
+    first_visible!(
+        conn,
+        viewer,
+        prayer_requests::table
+            .inner_join(categories::table)
+            .left_join(members::table.on(prayer_requests::requester_id.eq(members::id.nullable())))
+            .filter(prayer_requests::id.eq(id))
+            .select((
+                RequestRow::as_select(),
+                categories::name,
+                members::display_name.nullable(),
+            ))
+    )
 }
 
 pub fn update(conn: &mut DbConnection, id: &str, changes: &RequestChanges) -> AppResult<()> {
@@ -307,7 +314,7 @@ pub fn visible_among(
     ids: &[String],
 ) -> AppResult<Vec<RequestRow>> {
     Ok(prayer_requests::table
-        .filter(prayer_requests::id.eq_any(ids))
+        .filter(in_ids(prayer_requests::id, ids))
         .filter(visible_to(viewer))
         .select(RequestRow::as_select())
         .load(conn)?)
@@ -320,7 +327,7 @@ pub fn prayers_since(
     since: NaiveDateTime,
 ) -> AppResult<std::collections::HashMap<String, i64>> {
     Ok(prayers::table
-        .filter(prayers::request_id.eq_any(ids))
+        .filter(in_ids(prayers::request_id, ids))
         .filter(prayers::created_at.ge(since))
         .group_by(prayers::request_id)
         .select((prayers::request_id, diesel::dsl::count_star()))
