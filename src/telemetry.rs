@@ -24,7 +24,7 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 const QUEUED_LINES: usize = 4096;
 
 /// Installs the global subscriber and returns the guard that flushes the log when dropped: keep it
-/// alive for as long as the process logs. A second call (tests start many apps) installs nothing.
+/// alive for as long as the process logs. Called once, by `main`; the tests log nothing.
 ///
 /// Lines are formatted on the thread that logs and written by one log thread through a buffer, a
 /// write per batch. Writing stderr from every worker, each request line took the stderr lock and a
@@ -41,7 +41,8 @@ pub fn init(filter: &str, format: LogFormat) -> WorkerGuard {
         .with_env_filter(filter)
         .with_writer(writer);
     let _ = match format {
-        // The request span's fields (its id) are printed once, not again as a list of spans.
+        // No span is opened per request; were one open, its fields would print once, not again
+        // as a list of spans.
         LogFormat::Json => builder
             .json()
             .flatten_event(true)
