@@ -69,22 +69,12 @@ impl<C: QueryFragment<MultiBackend>> QueryFragment<MultiBackend> for InIds<C> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, Mutex};
-
-    use diesel::connection::InstrumentationEvent;
     use diesel::prelude::*;
 
     use super::in_ids;
     use crate::db::schema::members;
-    use crate::db::{run_migrations, DbConnection};
-
-    fn fresh() -> DbConnection {
-        let mut conn = DbConnection::Sqlite(
-            diesel::SqliteConnection::establish(":memory:").expect("in-memory SQLite"),
-        );
-        run_migrations(&mut conn).expect("migrations");
-        conn
-    }
+    use crate::db::testing::{fresh, statements_of};
+    use crate::db::DbConnection;
 
     fn ids_among(conn: &mut DbConnection, ids: &[&str]) -> Vec<String> {
         let ids: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
@@ -98,18 +88,9 @@ mod tests {
 
     /// The SQL text of the statement run for `ids`, without the bound values.
     fn statement_for(ids: &[&str]) -> String {
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let mut conn = fresh();
-        let log = seen.clone();
-        conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
-            if let InstrumentationEvent::StartQuery { query, .. } = event {
-                let text = query.to_string();
-                let sql = text.split(" -- binds:").next().unwrap_or_default();
-                log.lock().unwrap().push(sql.to_string());
-            }
+        let statements = statements_of(|conn| {
+            ids_among(conn, ids);
         });
-        ids_among(&mut conn, ids);
-        let statements = seen.lock().unwrap().clone();
         assert_eq!(statements.len(), 1, "{statements:?}");
         statements[0].clone()
     }

@@ -158,3 +158,40 @@ impl Db {
 fn one_line(message: &str) -> String {
     message.split_whitespace().collect::<Vec<_>>().join(" ")
 }
+
+/// For unit tests that check a statement's shape: a fresh, migrated in-memory SQLite database.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::sync::{Arc, Mutex};
+
+    use diesel::connection::InstrumentationEvent;
+    use diesel::Connection;
+
+    use super::{run_migrations, DbConnection};
+
+    pub fn fresh() -> DbConnection {
+        let mut conn = DbConnection::Sqlite(
+            diesel::SqliteConnection::establish(":memory:").expect("in-memory SQLite"),
+        );
+        run_migrations(&mut conn).expect("migrations");
+        conn
+    }
+
+    /// The SQL text of each statement `f` runs on a fresh database, without the bound values
+    /// (diesel prints them after `-- binds:`).
+    pub fn statements_of(f: impl FnOnce(&mut DbConnection)) -> Vec<String> {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let mut conn = fresh();
+        let log = seen.clone();
+        conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+            if let InstrumentationEvent::StartQuery { query, .. } = event {
+                let text = query.to_string();
+                let sql = text.split(" -- binds:").next().unwrap_or_default();
+                log.lock().unwrap().push(sql.to_string());
+            }
+        });
+        f(&mut conn);
+        let statements = seen.lock().unwrap().clone();
+        statements
+    }
+}

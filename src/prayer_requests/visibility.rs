@@ -159,40 +159,21 @@ pub fn assigned_to_team(team_id: &str) -> Condition {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, Mutex};
-
-    use diesel::connection::InstrumentationEvent;
-    use diesel::Connection;
-
-    use crate::db::{run_migrations, DbConnection};
+    use crate::db::testing::statements_of;
     use crate::prayer_requests::store;
 
     use super::*;
 
     /// The SQL text of each statement `find_visible` runs for this member, on a fresh database.
     fn statements_for(member_id: &str) -> Vec<String> {
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let mut conn = DbConnection::Sqlite(
-            diesel::SqliteConnection::establish(":memory:").expect("in-memory SQLite"),
-        );
-        run_migrations(&mut conn).expect("migrations");
-        let log = seen.clone();
-        conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
-            if let InstrumentationEvent::StartQuery { query, .. } = event {
-                // The statement's text, without the bound values that follow `-- binds:`.
-                let text = query.to_string();
-                let sql = text.split(" -- binds:").next().unwrap_or_default();
-                log.lock().unwrap().push(sql.to_string());
-            }
-        });
         let viewer = Viewer {
             id: member_id.into(),
             leader: false,
         };
-        let found = store::find_visible(&mut conn, &viewer, "no such request");
-        assert!(matches!(found, Err(crate::error::AppError::NotFound)));
-        let statements = seen.lock().unwrap().clone();
-        statements
+        statements_of(|conn| {
+            let found = store::find_visible(conn, &viewer, "no such request");
+            assert!(matches!(found, Err(crate::error::AppError::NotFound)));
+        })
     }
 
     /// `MemberVisible` claims one prepared statement fits every member: if the rule ever grew a
