@@ -7,7 +7,7 @@
 use std::ops::{Deref, DerefMut};
 use std::time::{Duration, Instant};
 
-use diesel::connection::SimpleConnection;
+use diesel::connection::{SimpleConnection, TransactionManager};
 use diesel::prelude::*;
 use diesel::r2d2::{Error as PoolError, ManageConnection};
 use diesel::{PgConnection, SqliteConnection};
@@ -185,8 +185,13 @@ impl ManageConnection for ConnectionManager {
         Ok(())
     }
 
-    fn has_broken(&self, _conn: &mut Pooled) -> bool {
-        false
+    /// A connection left inside a transaction (its work panicked half-way) would hand its open
+    /// transaction to the next request: drop it instead.
+    fn has_broken(&self, pooled: &mut Pooled) -> bool {
+        type Manager = <DbConnection as Connection>::TransactionManager;
+        <Manager as TransactionManager<DbConnection>>::is_broken_transaction_manager(
+            &mut pooled.conn,
+        )
     }
 }
 
@@ -214,6 +219,20 @@ mod tests {
         );
         assert!(DatabaseUrl::parse("mysql://u@h/db").is_err());
         assert!(DatabaseUrl::parse("sqlite://").is_err());
+    }
+
+    /// A connection handed back mid-transaction (its work panicked) must not serve the next
+    /// request with that transaction still open.
+    #[test]
+    fn a_connection_left_in_a_transaction_is_broken() {
+        type Manager = <DbConnection as Connection>::TransactionManager;
+        let manager = ConnectionManager::new(DatabaseUrl::Sqlite(":memory:".into()));
+        let mut pooled = manager.connect().unwrap();
+        assert!(!manager.has_broken(&mut pooled));
+        Manager::begin_transaction(&mut pooled.conn).unwrap();
+        assert!(manager.has_broken(&mut pooled));
+        Manager::commit_transaction(&mut pooled.conn).unwrap();
+        assert!(!manager.has_broken(&mut pooled));
     }
 
     #[test]
