@@ -5,6 +5,7 @@ mod connection;
 mod id_list;
 mod migrations;
 pub mod schema;
+mod stored_time;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -15,6 +16,9 @@ use diesel::Connection;
 pub use connection::{Backend, ConnectionManager, DatabaseUrl, DbConnection, MultiBackend, Pooled};
 pub use id_list::{in_ids, InIds};
 pub use migrations::run_migrations;
+pub use stored_time::{
+    StoredDate, StoredOptionalDate, StoredOptionalTimestamp, StoredTimestamp,
+};
 
 use crate::error::AppError;
 
