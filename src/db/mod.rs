@@ -5,9 +5,9 @@ mod connection;
 mod id_list;
 mod migrations;
 pub mod schema;
+mod sqlite_writer;
 mod stored_time;
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix_web::web;
@@ -16,9 +16,8 @@ use diesel::Connection;
 pub use connection::{Backend, ConnectionManager, DatabaseUrl, DbConnection, MultiBackend, Pooled};
 pub use id_list::{in_ids, InIds};
 pub use migrations::run_migrations;
-pub use stored_time::{
-    StoredDate, StoredOptionalDate, StoredOptionalTimestamp, StoredTimestamp,
-};
+use sqlite_writer::SqliteWriter;
+pub use stored_time::{StoredDate, StoredOptionalDate, StoredOptionalTimestamp, StoredTimestamp};
 
 use crate::error::AppError;
 
@@ -40,10 +39,9 @@ pub enum DbSetupError {
 pub struct Db {
     pool: Pool,
     backend: Backend,
-    /// SQLite allows one writer at a time. Taking this lock before a write transaction queues
-    /// writers in the process instead of letting them fail with SQLITE_BUSY, and makes a
-    /// read-then-write transaction serializable. PostgreSQL uses row locks instead.
-    sqlite_writer: Option<Arc<Mutex<()>>>,
+    /// SQLite allows one writer at a time: its writes queue for the writer thread, which runs
+    /// them in batches (see [`SqliteWriter`]). PostgreSQL uses row locks instead.
+    sqlite_writer: Option<SqliteWriter>,
     max_connections: usize,
 }
 
@@ -77,11 +75,12 @@ impl Db {
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(10))
             .build_unchecked(manager);
+        let sqlite_writer = (backend == Backend::Sqlite).then(|| SqliteWriter::start(pool.clone()));
         Ok(Db {
+            sqlite_writer,
             pool,
             backend,
             max_connections: max_size as usize,
-            sqlite_writer: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
         })
     }
 
@@ -114,19 +113,22 @@ impl Db {
         web::block(move || read_on(pool.get()?, backend, f)).await?
     }
 
-    /// Runs `f` inside one transaction, committed when it returns `Ok`, rolled back otherwise.
+    /// Runs `f` inside a transaction, committed when it returns `Ok`, rolled back otherwise;
+    /// the result comes back only once the change is committed. On SQLite `f` runs on the
+    /// writer thread, in a savepoint of a transaction it may share with other writes queued at
+    /// the same moment (see [`SqliteWriter`]); `f` then sees the changes of the writes before it,
+    /// as it would have seen them committed.
     pub async fn write<T, F>(&self, f: F) -> Result<T, AppError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
+        if let Some(writer) = &self.sqlite_writer {
+            return writer.write(f).await;
+        }
         let pool = self.pool.clone();
-        let writer = self.sqlite_writer.clone();
         web::block(move || {
             let mut conn = pool.get()?;
-            let _guard = writer
-                .as_ref()
-                .map(|lock| lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
             let result = conn.transaction(|c| f(c));
             if result.is_ok() {
                 conn.succeeded();

@@ -103,9 +103,9 @@ pub fn is_postgres() -> bool {
     std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty())
 }
 
-/// A table lock held by a test; see [`TestApp::hold_writes`].
+/// A write lock held by a test; see [`TestApp::hold_writes`].
 pub struct HeldLock {
-    conn: PgConnection,
+    conn: Box<dyn diesel::connection::SimpleConnection + Send>,
 }
 
 impl HeldLock {
@@ -114,7 +114,7 @@ impl HeldLock {
         actix_web::rt::time::sleep(wait).await;
         let mut conn = self.conn;
         actix_web::web::block(move || {
-            diesel::connection::SimpleConnection::batch_execute(&mut conn, "COMMIT")
+            diesel::connection::SimpleConnection::batch_execute(conn.as_mut(), "COMMIT")
                 .expect("unlock")
         })
         .await
@@ -407,26 +407,41 @@ impl TestApp {
         run_sql(&self.config.database_url, statement).await;
     }
 
-    /// PostgreSQL only: holds an EXCLUSIVE lock on `table` (reads go on, writes wait), so that
-    /// requests fired at once all get past their reads and line up at their first write to it.
-    /// Code that checks then writes without the right row lock lets them all through; code that
-    /// locks correctly lets one through at a time. `None` on SQLite, whose writer lock already
-    /// serializes writes.
+    /// Holds writes back so that requests fired at once all line up at their first write.
+    ///
+    /// PostgreSQL: an EXCLUSIVE lock on `table` (reads go on, writes wait), so the requests all
+    /// get past their reads first: code that checks then writes without the right row lock lets
+    /// them all through; code that locks correctly lets one through at a time.
+    ///
+    /// SQLite: the database's write lock, taken by another connection. The service's writer
+    /// thread waits on it with the first write while the others queue behind, so once it is
+    /// released they run together, several to a transaction: a check, or a failure, that leaks
+    /// from one write into its neighbours shows.
     pub async fn hold_writes(&self, table: &str) -> Option<HeldLock> {
-        if !is_postgres() {
-            return None;
-        }
         let url = self.config.database_url.clone();
         let table = table.to_string();
-        let conn = actix_web::web::block(move || {
-            let mut conn = PgConnection::establish(&url).expect("connect");
-            diesel::connection::SimpleConnection::batch_execute(
-                &mut conn,
-                &format!("BEGIN; LOCK TABLE {table} IN EXCLUSIVE MODE;"),
-            )
-            .expect("lock");
-            conn
-        })
+        let conn = actix_web::web::block(
+            move || -> Box<dyn diesel::connection::SimpleConnection + Send> {
+                if is_postgres() {
+                    let mut conn = PgConnection::establish(&url).expect("connect");
+                    diesel::connection::SimpleConnection::batch_execute(
+                        &mut conn,
+                        &format!("BEGIN; LOCK TABLE {table} IN EXCLUSIVE MODE;"),
+                    )
+                    .expect("lock");
+                    Box::new(conn)
+                } else {
+                    let path = url.strip_prefix("sqlite://").unwrap_or(&url);
+                    let mut conn = diesel::SqliteConnection::establish(path).expect("connect");
+                    diesel::connection::SimpleConnection::batch_execute(
+                        &mut conn,
+                        "BEGIN IMMEDIATE;",
+                    )
+                    .expect("lock");
+                    Box::new(conn)
+                }
+            },
+        )
         .await
         .unwrap();
         Some(HeldLock { conn })

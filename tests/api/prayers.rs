@@ -79,6 +79,65 @@ async fn simultaneous_prayers_are_all_counted_exactly() {
     assert_eq!(read["intercessor_count"], 5);
 }
 
+/// Simultaneous writes share transactions on SQLite (one savepoint each, see
+/// `db::sqlite_writer`): those that fail (prayers on an answered request) must take none of the
+/// others with them, and must leave nothing behind themselves.
+#[actix_web::test]
+async fn simultaneous_prayers_that_fail_take_none_of_the_others_with_them() {
+    let app = spawn_app().await;
+    let rita = app.member("Rita").await;
+    let mut intercessors = Vec::new();
+    for name in ["Ann", "Ben", "Cat", "Dan"] {
+        intercessors.push(app.member(name).await);
+    }
+    let open = app.create_request(&rita.token, json!({})).await;
+    let answered = app.create_request(&rita.token, json!({})).await;
+    let open_id = open["id"].as_str().unwrap().to_string();
+    let answered_id = answered["id"].as_str().unwrap().to_string();
+    app.post(
+        &format!("/prayer-requests/{answered_id}/answer"),
+        Some(&rita.token),
+        json!({}),
+    )
+    .await
+    .expect(200);
+    let total = 80;
+    let posts = (0..total)
+        .map(|i| {
+            let token = intercessors[(i / 2) % intercessors.len()].token.clone();
+            let target = if i % 2 == 0 { &open_id } else { &answered_id };
+            let path = format!("/prayer-requests/{target}/prayers");
+            let app = &app;
+            async move {
+                (
+                    i % 2 == 0,
+                    app.post(&path, Some(&token), json!({})).await.status,
+                )
+            }
+        })
+        .collect();
+    let lock = app.hold_writes("prayer_requests").await;
+    let outcomes = line_up(lock, posts).await;
+    for (to_open, status) in &outcomes {
+        assert_eq!(*status, if *to_open { 201 } else { 409 }, "{outcomes:?}");
+    }
+    let open = app
+        .get(&format!("/prayer-requests/{open_id}"), Some(&rita.token))
+        .await
+        .expect(200);
+    assert_eq!(open["prayer_count"], total as i64 / 2);
+    assert_eq!(open["intercessor_count"], 4);
+    let answered = app
+        .get(
+            &format!("/prayer-requests/{answered_id}"),
+            Some(&rita.token),
+        )
+        .await
+        .expect(200);
+    assert_eq!(answered["prayer_count"], 0);
+    assert_eq!(answered["intercessor_count"], 0);
+}
+
 #[actix_web::test]
 async fn the_requester_sees_who_prayed_except_those_who_prayed_anonymously() {
     let app = spawn_app().await;
