@@ -101,13 +101,8 @@ fn caller(req: &HttpRequest) -> AppResult<(web::Data<AppState>, Caller)> {
     let token = bearer_token(req).ok_or_else(|| {
         AppError::Unauthorized("Sign in first: send `Authorization: Bearer <access_token>`.".into())
     })?;
-    let claims = state.tokens.verify_access(token)?;
-    Ok((
-        state,
-        Caller {
-            member_id: claims.sub,
-        },
-    ))
+    let member_id = state.tokens.verify_access(token)?;
+    Ok((state, Caller { member_id }))
 }
 
 impl FromRequest for Caller {
