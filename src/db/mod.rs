@@ -139,7 +139,9 @@ impl Db {
     }
 
     /// How many connections the pool holds: the server gives its workers no more blocking threads
-    /// than that in all, so no thread ever waits for a connection.
+    /// than that in all, so blocking threads do not queue for connections among themselves. On
+    /// SQLite the writer thread and reads run on the workers hold connections too, each briefly;
+    /// a blocking read then waits for one (at most the pool's 10 s timeout, then 503).
     pub fn max_connections(&self) -> usize {
         self.max_connections
     }
