@@ -31,7 +31,7 @@ cp target/bench/instructions.db "$work/run.db"
 rm -f "$work"/run.db-* "$work"/callgrind.out.*
 
 JWT_SECRET=instructions-secret-instructions-secret-0123 LOGIN_ATTEMPTS_PER_MINUTE=1000000 \
-  LOG_FORMAT=json DATABASE_URL="sqlite://$work/run.db" BIND_ADDR="127.0.0.1:$port" \
+  LOG_FORMAT=${LOG_FORMAT:-json} DATABASE_URL="sqlite://$work/run.db" BIND_ADDR="127.0.0.1:$port" \
   valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out.%p" \
   target/release/intercede serve >"$work/service.log" 2>&1 &
 service=$!
