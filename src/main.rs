@@ -69,8 +69,8 @@ fn main() -> ExitCode {
         Ok(config) => config,
         Err(e) => return fail(e),
     };
-    // Dropped when main returns, after the server has stopped: the last lines are flushed.
-    let _log = telemetry::init(&config.log_filter, config.log_format);
+    // Dropped after the command has ended (the server stopped): the last lines are written out.
+    let log = telemetry::init(&config.log_filter, config.log_format);
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config),
         Command::Migrate => migrate(&config),
@@ -83,6 +83,8 @@ fn main() -> ExitCode {
         } => seed(&config, requests, members, watch_signups),
         Command::Openapi => unreachable!("handled above"),
     };
+    // The lines logged before the failure come before its message.
+    drop(log);
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(e),

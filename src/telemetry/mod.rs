@@ -4,8 +4,8 @@
 //! or query, so that ids, search terms and secret calendar tokens stay out of the logs.
 
 mod line;
+mod writer;
 
-use std::io::BufWriter;
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
@@ -13,31 +13,25 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::Method;
 use actix_web::middleware::Next;
-use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
 use crate::error::AppError;
+use writer::BatchedWriter;
+pub use writer::FlushGuard;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Lines waiting for the log thread. Beyond this the handler that logs waits (no line is ever
-/// dropped); at a few hundred bytes a line it bounds the queue to about a megabyte.
-const QUEUED_LINES: usize = 4096;
-
-/// Installs the global subscriber and returns the guard that flushes the log when dropped: keep it
-/// alive for as long as the process logs. Called once, by `main`; the tests log nothing.
+/// Installs the global subscriber and returns the guard that writes out the last lines when
+/// dropped: keep it alive for as long as the process logs. Called once, by `main`; the tests log
+/// nothing.
 ///
-/// Lines are formatted on the thread that logs and written by one log thread through a buffer, a
-/// write per batch. Writing stderr from every worker, each request line took the stderr lock and a
+/// Lines are formatted on the thread that logs and written by one log thread in batches (see
+/// [`writer`]). Writing stderr from every worker, each request line took the stderr lock and a
 /// `write(2)` of its own: measured on SQLite (10k requests, 64 connections), GET by id ran at 12,079
 /// req/s with the log against 17,936 with it off; see docs/benchmarks.md for the figures after.
-pub fn init(filter: &str, format: LogFormat) -> WorkerGuard {
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(false)
-        .buffered_lines_limit(QUEUED_LINES)
-        .thread_name("log")
-        .finish(BufWriter::with_capacity(64 * 1024, std::io::stderr()));
+pub fn init(filter: &str, format: LogFormat) -> FlushGuard {
+    let (writer, guard) = BatchedWriter::start(std::io::stderr());
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
