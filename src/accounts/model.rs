@@ -11,6 +11,7 @@ use crate::error::AppError;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = members)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct MemberRow {
     pub id: String,
     pub email: String,
@@ -75,6 +76,7 @@ impl TryFrom<MemberRow> for Member {
 
 #[derive(Debug, Insertable, Queryable, Selectable)]
 #[diesel(table_name = refresh_tokens)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct RefreshTokenRow {
     pub id: String,
     pub family_id: String,

@@ -47,6 +47,7 @@ impl AssignmentStatus {
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = assignments)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct AssignmentRow {
     pub id: String,
     pub request_id: String,

@@ -12,6 +12,7 @@ use crate::db::schema::categories;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = categories)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct CategoryRow {
     pub id: String,
     pub name: String,

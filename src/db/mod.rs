@@ -2,6 +2,7 @@
 //! database (`read` and `write`), both run off the actix workers because diesel blocks.
 
 mod connection;
+mod fixed_update;
 mod id_list;
 mod migrations;
 pub mod schema;
@@ -14,6 +15,7 @@ use actix_web::web;
 use diesel::Connection;
 
 pub use connection::{Backend, ConnectionManager, DatabaseUrl, DbConnection, MultiBackend, Pooled};
+pub use fixed_update::{fixed_update, FixedUpdate};
 pub use id_list::{in_ids, InIds};
 pub use migrations::run_migrations;
 use sqlite_writer::SqliteWriter;

@@ -33,6 +33,7 @@ crate::text_enum! {
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = fasts)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct FastRow {
     pub id: String,
     pub name: String,
@@ -65,6 +66,7 @@ impl FastRow {
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = fast_focus)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct FocusRow {
     pub fast_id: String,
     pub day: i32,
@@ -89,6 +91,7 @@ pub struct ParticipantRow {
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = fast_check_ins)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct CheckInRow {
     pub fast_id: String,
     pub member_id: String,

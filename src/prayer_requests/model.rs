@@ -51,6 +51,7 @@ crate::text_enum! {
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = prayer_requests)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct RequestRow {
     pub id: String,
     pub title: String,
@@ -296,6 +297,7 @@ pub struct AnswerInput {
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = prayers)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct PrayerRow {
     pub id: String,
     pub request_id: String,
@@ -330,6 +332,7 @@ pub struct Prayer {
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = request_updates)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct UpdateRow {
     pub id: String,
     pub request_id: String,
@@ -341,6 +344,7 @@ pub struct UpdateRow {
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = request_comments)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct CommentRow {
     pub id: String,
     pub request_id: String,

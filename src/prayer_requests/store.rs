@@ -10,7 +10,7 @@ use crate::db::schema::{
     categories, members, prayer_requests, prayers, request_comments, request_intercessors,
     request_updates,
 };
-use crate::db::{in_ids, DbConnection, MultiBackend};
+use crate::db::{fixed_update, in_ids, DbConnection, MultiBackend};
 use crate::error::{AppError, AppResult};
 
 pub fn insert(conn: &mut DbConnection, row: &RequestRow) -> AppResult<()> {
@@ -343,14 +343,19 @@ pub fn record_prayer(conn: &mut DbConnection, row: &PrayerRow, member_id: &str) 
         .values(row)
         .execute(conn)?;
     let first_time = insert_intercessor(conn, &row.request_id, member_id, row.created_at)?;
-    diesel::update(prayer_requests::table.find(&row.request_id))
-        .set((
+    /// Names the counters' update in the statement cache (see [`fixed_update`]).
+    struct CountPrayer;
+    fixed_update::<CountPrayer, _, _, _>(
+        prayer_requests::table,
+        prayer_requests::id.eq(&row.request_id),
+        (
             prayer_requests::prayer_count.eq(prayer_requests::prayer_count + 1),
             prayer_requests::intercessor_count
                 .eq(prayer_requests::intercessor_count + i64::from(first_time)),
             prayer_requests::last_prayed_at.eq(row.created_at),
-        ))
-        .execute(conn)?;
+        ),
+    )
+    .execute(conn)?;
     Ok(())
 }
 
@@ -445,4 +450,58 @@ pub fn list_comments(
         query = query.filter(request_comments::id.gt(after.to_string()));
     }
     Ok(query.load(conn)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use diesel::connection::{Connection, InstrumentationEvent};
+
+    use super::*;
+    use crate::db::testing::fresh;
+
+    fn prayer(n: u32, request_id: &str) -> PrayerRow {
+        PrayerRow {
+            id: format!("prayer-{n}-{request_id}"),
+            request_id: request_id.into(),
+            member_id: Some(format!("member-{n}")),
+            note: (n % 2 == 0).then(|| "a word".to_string()),
+            anonymous: n % 2 == 0,
+            created_at: chrono::NaiveDate::from_ymd_opt(2026, 11, 26)
+                .unwrap()
+                .and_hms_opt(9, 0, n)
+                .unwrap(),
+        }
+    }
+
+    /// Every statement of a prayer is prepared once per connection and reused: diesel reports a
+    /// statement when it enters the cache, so over four prayers (first and repeated, with and
+    /// without a note) each statement is reported once. diesel's own `UPDATE` never entered it.
+    #[test]
+    fn a_prayer_prepares_each_of_its_statements_once() {
+        let cached = Arc::new(Mutex::new(Vec::new()));
+        let mut conn = fresh();
+        // The statements are the subject here, not the rows they point to.
+        diesel::connection::SimpleConnection::batch_execute(&mut conn, "PRAGMA foreign_keys = OFF")
+            .unwrap();
+        let log = cached.clone();
+        conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+            if let InstrumentationEvent::CacheQuery { sql, .. } = event {
+                log.lock().unwrap().push(sql.to_string());
+            }
+        });
+        for (n, request) in [(1, "r1"), (2, "r1"), (1, "r2"), (2, "r2")] {
+            record_prayer(&mut conn, &prayer(n, request), &format!("member-{n}")).unwrap();
+        }
+        let cached = cached.lock().unwrap().clone();
+        let count = |prefix: &str| cached.iter().filter(|s| s.starts_with(prefix)).count();
+        assert_eq!(count("INSERT INTO `prayers`"), 1, "{cached:#?}");
+        assert_eq!(
+            count("INSERT OR IGNORE INTO `request_intercessors`"),
+            1,
+            "{cached:#?}"
+        );
+        assert_eq!(count("UPDATE `prayer_requests`"), 1, "{cached:#?}");
+    }
 }

@@ -26,6 +26,7 @@ crate::text_enum! {
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = audit_events)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct AuditRow {
     pub id: String,
     pub kind: String,

@@ -19,6 +19,7 @@ crate::text_enum! {
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = teams)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct TeamRow {
     pub id: String,
     pub name: String,

@@ -12,6 +12,7 @@ use crate::error::AppError;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = watches)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct WatchRow {
     pub id: String,
     pub name: String,
@@ -195,6 +196,7 @@ pub struct RangeQuery {
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = watch_signups)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct SignupRow {
     pub id: String,
     pub watch_id: String,
@@ -271,6 +273,7 @@ pub struct CancelQuery {
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = watch_check_ins)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct CheckInRow {
     pub id: String,
     pub watch_id: String,
