@@ -87,10 +87,13 @@ fn redact_password(url: &str) -> String {
 
 /// Pragmas every SQLite connection needs: WAL lets readers run beside the writer, foreign keys
 /// are off by default in SQLite, and the busy timeout turns lock contention into a short wait.
-const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL;
+/// The timeout comes first: setting the journal mode reads the database header, and a connection
+/// opened while another writes (the pool filling up during `intercede seed`) failed there at once
+/// with "database is locked", which the pool logged as an error before trying again.
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000;
+PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
-PRAGMA foreign_keys = ON;
-PRAGMA busy_timeout = 5000;";
+PRAGMA foreign_keys = ON;";
 
 /// Session settings for every PostgreSQL connection. JIT off: the planner's cost of a list query
 /// with a LIMIT over a large table is far above `jit_above_cost`, so PostgreSQL spent half a second
