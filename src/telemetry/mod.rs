@@ -131,3 +131,41 @@ fn log_line(
         ),
     }
 }
+
+/// An output for the formatters' and the writer's tests: keeps what it is given, counts writes.
+#[cfg(test)]
+mod captured {
+    use std::sync::{Arc, Mutex};
+
+    use tracing_subscriber::fmt::MakeWriter;
+
+    #[derive(Clone, Default)]
+    pub struct Captured {
+        pub bytes: Arc<Mutex<Vec<u8>>>,
+        pub writes: Arc<Mutex<usize>>,
+    }
+
+    impl Captured {
+        pub fn text(&self) -> String {
+            String::from_utf8(self.bytes.lock().unwrap().clone()).unwrap()
+        }
+    }
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.bytes.lock().unwrap().extend_from_slice(buf);
+            *self.writes.lock().unwrap() += 1;
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> MakeWriter<'a> for Captured {
+        type Writer = Captured;
+        fn make_writer(&'a self) -> Self::Writer {
+            self.clone()
+        }
+    }
+}

@@ -169,30 +169,7 @@ mod tests {
     use std::time::Instant;
 
     use super::*;
-
-    /// An output that keeps what it is given and counts the writes.
-    #[derive(Clone, Default)]
-    struct Captured {
-        bytes: Arc<Mutex<Vec<u8>>>,
-        writes: Arc<Mutex<usize>>,
-    }
-
-    impl Write for Captured {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.bytes.lock().unwrap().extend_from_slice(buf);
-            *self.writes.lock().unwrap() += 1;
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    impl Captured {
-        fn text(&self) -> String {
-            String::from_utf8(self.bytes.lock().unwrap().clone()).unwrap()
-        }
-    }
+    use crate::telemetry::captured::Captured;
 
     #[test]
     fn every_line_of_every_thread_arrives_whole_and_in_its_thread_order() {
