@@ -19,7 +19,7 @@ use crate::db::schema::{
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
 use crate::fasts::model::{CheckInRow, FastRow, FocusRow, ParticipantRow};
-use crate::prayer_requests::model::{search_text, PrayerRow, RequestRow};
+use crate::prayer_requests::model::{NewRequestRow, PrayerRow, RequestRow};
 use crate::teams::model::{TeamMemberRow, TeamRow};
 use crate::watches::model::{HeldSlotRow, SignupRow, WatchRow};
 
@@ -185,8 +185,7 @@ pub fn seed(conn: &mut DbConnection, scale: &Scale, now: NaiveDateTime) -> AppRe
             }
             let title = format!("Request {i}: healing and strength");
             let body = format!("Please pray for situation number {i} in our family and church.");
-            request_rows.push(RequestRow {
-                search_text: search_text(&title, &body),
+            request_rows.push(NewRequestRow::from(RequestRow {
                 id,
                 title,
                 body,
@@ -214,7 +213,7 @@ pub fn seed(conn: &mut DbConnection, scale: &Scale, now: NaiveDateTime) -> AppRe
                 share_testimony: false,
                 created_at: created,
                 updated_at: created,
-            });
+            }));
         }
         insert_batches!(conn, prayer_requests::table, &request_rows);
         insert_batches!(conn, prayers::table, &prayer_rows);

@@ -49,6 +49,7 @@ crate::text_enum! {
     }
 }
 
+/// A prayer request as stored, less its `search_text` (see [`NewRequestRow`]).
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = prayer_requests)]
 #[diesel(treat_none_as_default_value = false)]
@@ -56,7 +57,6 @@ pub struct RequestRow {
     pub id: String,
     pub title: String,
     pub body: String,
-    pub search_text: String,
     pub category_id: String,
     pub kind: String,
     pub on_behalf_of: Option<String>,
@@ -87,6 +87,26 @@ pub struct RequestRow {
     pub created_at: NaiveDateTime,
     #[diesel(deserialize_as = crate::db::StoredTimestamp)]
     pub updated_at: NaiveDateTime,
+}
+
+/// A request to insert: the row and what search matches in it. `search_text` is written with
+/// the row (and changed with its title or body) but never read back: every list page and every
+/// request read would otherwise decode a second copy of the title and body for nothing.
+#[derive(Insertable)]
+#[diesel(table_name = prayer_requests)]
+pub struct NewRequestRow {
+    #[diesel(embed)]
+    pub row: RequestRow,
+    pub search_text: String,
+}
+
+impl From<RequestRow> for NewRequestRow {
+    fn from(row: RequestRow) -> Self {
+        NewRequestRow {
+            search_text: search_text(&row.title, &row.body),
+            row,
+        }
+    }
 }
 
 /// What search matches: title and body, lower-cased in Rust so every script folds alike.

@@ -176,7 +176,6 @@ pub async fn create_request(
             let (title, body) = (title.expect("valid"), body.expect("valid"));
             let row = RequestRow {
                 id: uuid::Uuid::now_v7().to_string(),
-                search_text: search_text(&title, &body),
                 title,
                 body,
                 category_id: category.id.clone(),
@@ -503,7 +502,6 @@ pub async fn submit_public_request(
                 conn,
                 &RequestRow {
                     id: uuid::Uuid::now_v7().to_string(),
-                    search_text: search_text(&title, &body),
                     title,
                     body,
                     category_id,

@@ -4,7 +4,9 @@
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::model::{CommentRow, PrayerRow, RequestChanges, RequestRow, Sort, Status, UpdateRow};
+use super::model::{
+    CommentRow, NewRequestRow, PrayerRow, RequestChanges, RequestRow, Sort, Status, UpdateRow,
+};
 use super::visibility::{assigned_to, assigned_to_team, visible_to, visible_to_member, Viewer};
 use crate::db::schema::{
     categories, members, prayer_requests, prayers, request_comments, request_intercessors,
@@ -15,7 +17,7 @@ use crate::error::{AppError, AppResult};
 
 pub fn insert(conn: &mut DbConnection, row: &RequestRow) -> AppResult<()> {
     diesel::insert_into(prayer_requests::table)
-        .values(row)
+        .values(NewRequestRow::from(row.clone()))
         .execute(conn)?;
     Ok(())
 }
