@@ -28,6 +28,26 @@ pub struct MemberRow {
     pub updated_at: NaiveDateTime,
 }
 
+/// A member as a request's caller is read: the row without its password hash and search key.
+///
+/// Every authenticated request reads its caller (see `auth::extractor`); leaving out the two
+/// columns no handler needs from it saves decoding them on every request and keeps the password
+/// hash out of every request's memory. The two endpoints that check a password read the hash
+/// themselves ([`super::store::password_hash`]).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = members)]
+pub struct MemberProfile {
+    pub id: String,
+    pub email: String,
+    pub display_name: String,
+    pub role: String,
+    pub active: bool,
+    pub timezone: String,
+    pub max_active_assignments: Option<i32>,
+    #[diesel(deserialize_as = crate::db::StoredTimestamp)]
+    pub created_at: NaiveDateTime,
+}
+
 /// What search matches against: name and email, lower-cased in Rust so that every script folds
 /// the same way on SQLite (whose `lower()` knows only ASCII) and PostgreSQL.
 pub fn search_key(display_name: &str, email: &str) -> String {
@@ -61,6 +81,22 @@ pub struct Member {
 impl TryFrom<MemberRow> for Member {
     type Error = AppError;
     fn try_from(row: MemberRow) -> Result<Self, AppError> {
+        Member::try_from(MemberProfile {
+            id: row.id,
+            email: row.email,
+            display_name: row.display_name,
+            role: row.role,
+            active: row.active,
+            timezone: row.timezone,
+            max_active_assignments: row.max_active_assignments,
+            created_at: row.created_at,
+        })
+    }
+}
+
+impl TryFrom<MemberProfile> for Member {
+    type Error = AppError;
+    fn try_from(row: MemberProfile) -> Result<Self, AppError> {
         Ok(Member {
             role: Role::from_db(&row.role)?,
             id: row.id,

@@ -288,9 +288,12 @@ pub async fn change_password(
 ) -> AppResult<HttpResponse> {
     validate::password("new_password", &input.new_password)
         .map_err(|e| AppError::Validation(vec![e]))?;
-    let current_ok =
-        passwords::verify_blocking(input.current_password, user.member.password_hash.clone())
-            .await?;
+    let id = user.id.clone();
+    let current = state
+        .db
+        .read(move |conn| store::password_hash(conn, &id))
+        .await?;
+    let current_ok = passwords::verify_blocking(input.current_password, current).await?;
     if !current_ok {
         return Err(AppError::invalid(
             "current_password",

@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::model::{MemberChanges, MemberRow, RefreshTokenRow};
+use super::model::{MemberChanges, MemberProfile, MemberRow, RefreshTokenRow};
 use crate::db::schema::{members, refresh_tokens};
 use crate::db::{in_ids, DbConnection};
 use crate::error::{is_unique_violation, AppError, AppResult};
@@ -15,6 +15,25 @@ pub fn find(conn: &mut DbConnection, id: &str) -> AppResult<Option<MemberRow>> {
         .select(MemberRow::as_select())
         .first(conn)
         .optional()?)
+}
+
+/// The member as a request's caller is read: no password hash (see [`MemberProfile`]).
+pub fn find_profile(conn: &mut DbConnection, id: &str) -> AppResult<Option<MemberProfile>> {
+    Ok(members::table
+        .find(id)
+        .select(MemberProfile::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The member's password hash, for the endpoints that confirm a password.
+pub fn password_hash(conn: &mut DbConnection, id: &str) -> AppResult<String> {
+    members::table
+        .find(id)
+        .select(members::password_hash)
+        .first(conn)
+        .optional()?
+        .ok_or(AppError::NotFound)
 }
 
 pub fn find_by_email(conn: &mut DbConnection, email: &str) -> AppResult<Option<MemberRow>> {

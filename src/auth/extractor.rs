@@ -16,7 +16,7 @@ use actix_web::{web, FromRequest, HttpRequest};
 use futures_util::future::{ready, LocalBoxFuture, Ready};
 
 use super::Role;
-use crate::accounts::model::MemberRow;
+use crate::accounts::model::MemberProfile;
 use crate::accounts::store as members;
 use crate::db::{Db, DbConnection};
 use crate::error::{AppError, AppResult};
@@ -28,7 +28,7 @@ pub struct AuthUser {
     pub id: String,
     pub role: Role,
     /// The member as read for this request, so handlers need not read it again.
-    pub member: MemberRow,
+    pub member: MemberProfile,
 }
 
 /// A caller whose access token is valid (signature, issuer, audience, expiry), not yet known to be
@@ -48,7 +48,7 @@ impl Caller {
 
     /// Reads the member behind the token: the active member, or 401.
     fn resolve(&self, conn: &mut DbConnection) -> AppResult<AuthUser> {
-        let member = members::find(conn, &self.member_id)?
+        let member = members::find_profile(conn, &self.member_id)?
             .filter(|m| m.active)
             .ok_or_else(|| AppError::Unauthorized("This account is no longer active.".into()))?;
         Ok(AuthUser {

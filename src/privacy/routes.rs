@@ -8,6 +8,7 @@ use super::audit::{self, AuditEvent, AuditKind, AuditQuery};
 use super::erasure;
 use super::export::{self, Export};
 use crate::accounts::model::Member;
+use crate::accounts::store as members;
 use crate::auth::roles::require_admin;
 use crate::auth::{passwords, AuthUser};
 use crate::error::{AppError, AppResult};
@@ -120,7 +121,12 @@ pub async fn erase_me(
     user: AuthUser,
     Json(input): Json<EraseInput>,
 ) -> AppResult<HttpResponse> {
-    let ok = passwords::verify_blocking(input.password, user.member.password_hash.clone()).await?;
+    let id = user.id.clone();
+    let hash = state
+        .db
+        .read(move |conn| members::password_hash(conn, &id))
+        .await?;
+    let ok = passwords::verify_blocking(input.password, hash).await?;
     if !ok {
         return Err(AppError::invalid(
             "password",
