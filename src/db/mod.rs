@@ -6,6 +6,7 @@ mod fixed_update;
 mod id_list;
 mod migrations;
 pub mod schema;
+mod shaped;
 mod sqlite_writer;
 mod stored_time;
 
@@ -18,6 +19,7 @@ pub use connection::{Backend, ConnectionManager, DatabaseUrl, DbConnection, Mult
 pub use fixed_update::{fixed_update, FixedUpdate};
 pub use id_list::{in_ids, InIds};
 pub use migrations::run_migrations;
+pub use shaped::{shaped, Shaped};
 use sqlite_writer::SqliteWriter;
 pub use stored_time::{StoredDate, StoredOptionalDate, StoredOptionalTimestamp, StoredTimestamp};
 
