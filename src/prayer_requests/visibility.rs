@@ -67,8 +67,7 @@ fn member_condition(viewer: &Viewer) -> Condition {
         .and(prayer_requests::rejection_reason.is_null());
     let audience = prayer_requests::visibility
         .eq("congregation")
-        .or(through_team(viewer))
-        .or(through_assignment(viewer));
+        .or(through_assignments(viewer));
     Box::new(own.or(released.and(audience)))
 }
 
@@ -101,40 +100,45 @@ impl QueryFragment<MultiBackend> for MemberVisible {
     }
 }
 
-/// `team` requests reach the members of the teams they are live-assigned to, as a team.
+/// The two audiences an assignment opens, in one probe of the request's assignments:
+/// - any request reaches an intercessor assigned to it by name, while the assignment is live;
+/// - a `team` request reaches the members of the teams it is live-assigned to as a team (no
+///   member named: an intercessor assigned "for" a team does not open it to their teammates).
 ///
-/// Written as a correlated `(SELECT ... LIMIT 1) IS NOT NULL`, not `EXISTS`: PostgreSQL turns an
-/// `EXISTS` under `OR` into a "hashed subplan" that first collects every request live-assigned to
-/// any of the caller's teams, a set that grows with the church (measured: 63 ms per list at a
-/// million requests), whereas the page needs only a few probes of `assignments_request_idx`.
-fn through_team(viewer: &Viewer) -> Condition {
+/// One correlated subquery that seeks the request's own assignments (`assignments_request_idx`;
+/// most requests have none) rather than one per audience, each seeking the caller's: a request
+/// the caller may not see costs one index probe, not four or five. Most rows a member's list
+/// passes over are such requests (`leaders`, other teams'), and their probes were about half of a
+/// list page's time on SQLite (`scripts/bench.py`).
+///
+/// Written as `(SELECT ... LIMIT 1) IS NOT NULL`, not `EXISTS`: PostgreSQL turns an `EXISTS` under
+/// `OR` into a "hashed subplan" that first collects every matching assignment of the church, a
+/// set that grows with it (measured: 63 ms per list at a million requests), whereas the page
+/// needs only a few probes.
+fn through_assignments(viewer: &Viewer) -> Condition {
+    let by_name = assignments::member_id
+        .assume_not_null()
+        .eq(viewer.id.clone());
+    let as_team = prayer_requests::visibility
+        .eq("team")
+        .and(assignments::member_id.is_null())
+        .and(team_members::member_id.nullable().is_not_null());
     Box::new(
-        prayer_requests::visibility.eq("team").and(
-            assignments::table
-                .inner_join(
-                    team_members::table
-                        .on(team_members::team_id.nullable().eq(assignments::team_id)),
-                )
-                .filter(assignments::request_id.eq(prayer_requests::id))
-                .filter(assignments::member_id.is_null())
-                .filter(live_status())
-                .filter(team_members::member_id.eq(viewer.id.clone()))
-                .select(assignments::id)
-                .limit(1)
-                .single_value()
-                .is_not_null(),
-        ),
-    )
-}
-
-/// Any request reaches an intercessor assigned to it by name, while the assignment is live.
-fn through_assignment(viewer: &Viewer) -> Condition {
-    Box::new(exists(
         assignments::table
+            .left_join(
+                team_members::table.on(team_members::team_id
+                    .nullable()
+                    .eq(assignments::team_id)
+                    .and(team_members::member_id.eq(viewer.id.clone()))),
+            )
             .filter(assignments::request_id.eq(prayer_requests::id))
-            .filter(assignments::member_id.eq(viewer.id.clone()))
-            .filter(live_status()),
-    ))
+            .filter(live_status())
+            .filter(by_name.or(as_team))
+            .select(assignments::id)
+            .limit(1)
+            .single_value()
+            .is_not_null(),
+    )
 }
 
 /// Requests live-assigned to `member_id` by name.

@@ -570,6 +570,51 @@ async fn a_team_request_reaches_the_team_it_is_assigned_to_and_no_other() {
     assert!(!c.can_read(&c.hana, &r).await);
 }
 
+/// The edges of the "through an assignment" audiences: a team assignment opens only a `team`
+/// request (never a `leaders` one) to the team; an intercessor picked for a team opens a `team`
+/// request to themselves, not to their teammates; and a live assignment of someone else opens
+/// nothing to the caller.
+#[actix_web::test]
+async fn a_team_assignment_opens_only_team_requests_and_a_named_one_only_its_intercessor() {
+    let c = church().await;
+    let confidential = c.request("leaders", "Leaders only").await;
+    c.assign(&c.leader, &confidential, json!({"team_id": c.healing}))
+        .await
+        .expect(201);
+    for who in [&c.hana, &c.ivy, &c.tom] {
+        assert!(
+            !c.can_read(who, &confidential).await,
+            "a team assignment does not open a leaders request"
+        );
+    }
+
+    let picked = c.request("team", "Picked for the team").await;
+    let made = c
+        .app
+        .post(
+            &format!("/prayer-requests/{picked}/assignments/auto"),
+            Some(&c.leader.token),
+            json!({"team_id": c.healing, "count": 1}),
+        )
+        .await
+        .expect(201);
+    let chosen = made["items"][0]["member_id"]
+        .as_str()
+        .expect("one intercessor picked")
+        .to_string();
+    let healing = [&c.hana, &c.ivy, &c.tom];
+    let (ours, theirs): (Vec<_>, Vec<_>) = healing.iter().partition(|s| s.id == chosen);
+    assert_eq!(ours.len(), 1, "the intercessor picked is in the team");
+    assert!(c.can_read(ours[0], &picked).await);
+    for who in theirs {
+        assert!(
+            !c.can_read(who, &picked).await,
+            "an intercessor picked for a team does not open the request to the team"
+        );
+    }
+    assert!(!c.can_read(&c.nate, &picked).await);
+}
+
 #[actix_web::test]
 async fn deleting_a_team_releases_its_assignments_and_keeps_their_history() {
     let c = church().await;
