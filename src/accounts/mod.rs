@@ -6,10 +6,19 @@ pub mod sessions;
 pub mod store;
 
 use crate::auth::{passwords, Role};
-use crate::db::DbConnection;
+use crate::db::{Db, DbConnection};
 use crate::error::AppResult;
 use crate::http::validate::{self, Validator};
 use model::{search_key, MemberRow, RegisterInput};
+
+/// Whether `password` is the member's own: what changing one's password or erasing one's
+/// account asks first. The hash is read here, not carried with the caller (see
+/// [`model::MemberProfile`]), and checked off the actix workers.
+pub async fn is_own_password(db: &Db, member_id: &str, password: String) -> AppResult<bool> {
+    let id = member_id.to_string();
+    let hash = db.read(move |conn| store::password_hash(conn, &id)).await?;
+    passwords::verify_blocking(password, hash).await
+}
 
 /// A registration that passed validation.
 pub struct NewMember {

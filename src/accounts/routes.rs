@@ -288,13 +288,7 @@ pub async fn change_password(
 ) -> AppResult<HttpResponse> {
     validate::password("new_password", &input.new_password)
         .map_err(|e| AppError::Validation(vec![e]))?;
-    let id = user.id.clone();
-    let current = state
-        .db
-        .read(move |conn| store::password_hash(conn, &id))
-        .await?;
-    let current_ok = passwords::verify_blocking(input.current_password, current).await?;
-    if !current_ok {
+    if !super::is_own_password(&state.db, &user.id, input.current_password).await? {
         return Err(AppError::invalid(
             "current_password",
             "is not the account's current password",

@@ -7,10 +7,10 @@ use utoipa::{OpenApi, ToSchema};
 use super::audit::{self, AuditEvent, AuditKind, AuditQuery};
 use super::erasure;
 use super::export::{self, Export};
+use crate::accounts;
 use crate::accounts::model::Member;
-use crate::accounts::store as members;
 use crate::auth::roles::require_admin;
-use crate::auth::{passwords, AuthUser};
+use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
 use crate::http::{Json, Page, PageParams, Query};
 use crate::state::AppState;
@@ -121,13 +121,7 @@ pub async fn erase_me(
     user: AuthUser,
     Json(input): Json<EraseInput>,
 ) -> AppResult<HttpResponse> {
-    let id = user.id.clone();
-    let hash = state
-        .db
-        .read(move |conn| members::password_hash(conn, &id))
-        .await?;
-    let ok = passwords::verify_blocking(input.password, hash).await?;
-    if !ok {
+    if !accounts::is_own_password(&state.db, &user.id, input.password).await? {
         return Err(AppError::invalid(
             "password",
             "is not the account's password",
