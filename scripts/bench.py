@@ -2,7 +2,7 @@
 """The load benchmark of issue #7, in one command: `python3 scripts/bench.py`.
 
 It builds the service and a bare actix-web hello-world (examples/hello_baseline.rs) with the
-release profile, measures what argon2 alone achieves on this machine (examples/argon2_alone.rs),
+dist profile (one codegen unit, fat LTO), measures what argon2 alone achieves on this machine (examples/argon2_alone.rs),
 then for each database and scale: seeds a church with `intercede seed`, starts the service and
 drives each endpoint with wrk (same connections and duration as the baseline, after a warm-up).
 It reports requests/s, p50 and p99 latency, the server's peak RSS while that endpoint ran, the
@@ -28,7 +28,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-RELEASE = ROOT / "target" / "release"
+RELEASE = ROOT / "target" / "dist"
 LUA = ROOT / "benches" / "wrk" / "bench.lua"
 PASSWORD = "seed password"
 # A plain team member with by-name assignments at every scale (see src/seed.rs: member k is
@@ -143,7 +143,7 @@ def measure(pid, port, paths, args, **kw):
 def build(args):
     if args.no_build:
         return
-    run(["cargo", "build", "--release", "--bin", "intercede", "--example", "hello_baseline", "--example", "argon2_alone"], cwd=ROOT)
+    run(["cargo", "build", "--profile", "dist", "--bin", "intercede", "--example", "hello_baseline", "--example", "argon2_alone"], cwd=ROOT)
 
 
 def ensure_wrk():
@@ -349,7 +349,7 @@ def main():
     p.add_argument("--threads", type=int, default=2, help="wrk threads")
     p.add_argument("--postgres-url", default=os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432"), help="server URL without a database name")
     p.add_argument("--workdir", default=str(ROOT / "target" / "bench"), help="SQLite files, server logs, results")
-    p.add_argument("--no-build", action="store_true", help="use the binaries already in target/release")
+    p.add_argument("--no-build", action="store_true", help="use the binaries already in target/dist")
     args = p.parse_args()
 
     workdir = Path(args.workdir)
