@@ -1,8 +1,6 @@
 //! Access tokens (HS256 JWTs, short-lived) and refresh tokens (random, stored only as hashes).
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use std::collections::HashMap;
-use std::sync::Mutex;
 
 use base64::Engine;
 use chrono::Utc;
@@ -35,23 +33,7 @@ pub struct TokenService {
     decoding: DecodingKey,
     validation: Validation,
     pub access_ttl_secs: i64,
-    /// Access tokens this process has verified, by their exact text, with their subject and
-    /// expiry. An app sends the same token with every request of its lifetime, and decoding it
-    /// again each time (two base64 and two JSON documents, and an HMAC) was a twentieth of the
-    /// CPU of reading one request. Only tokens that passed every check are kept, so a forged or
-    /// altered token is never found here; a kept one still expires on time.
-    verified: Mutex<HashMap<Box<str>, Verified>>,
 }
-
-/// What is kept of a verified access token.
-struct Verified {
-    sub: String,
-    exp: i64,
-}
-
-/// At most this many verified tokens are kept (about 1.5 MiB); when full, the expired ones go,
-/// and if none has expired, all of them.
-const VERIFIED_MAX: usize = 4096;
 
 impl TokenService {
     pub fn new(secret: &JwtSecret, access_ttl_secs: i64) -> Self {
@@ -66,7 +48,6 @@ impl TokenService {
             decoding: DecodingKey::from_secret(secret.bytes()),
             validation,
             access_ttl_secs,
-            verified: Mutex::new(HashMap::new()),
         }
     }
 
@@ -87,35 +68,9 @@ impl TokenService {
     /// The member id an access token names, once its signature, algorithm, issuer, audience and
     /// expiry check out.
     pub fn verify_access(&self, token: &str) -> Result<String, AppError> {
-        let now = Utc::now().timestamp();
-        let leeway = self.validation.leeway as i64;
-        let mut verified = self.verified.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(known) = verified.get(token) {
-            if known.exp + leeway >= now {
-                return Ok(known.sub.clone());
-            }
-            verified.remove(token);
-            return Err(invalid_token());
-        }
-        drop(verified);
-        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map_err(|_| invalid_token())?
-            .claims;
-        let mut verified = self.verified.lock().unwrap_or_else(|p| p.into_inner());
-        if verified.len() >= VERIFIED_MAX {
-            verified.retain(|_, known| known.exp + leeway >= now);
-            if verified.len() >= VERIFIED_MAX {
-                verified.clear();
-            }
-        }
-        verified.insert(
-            token.into(),
-            Verified {
-                sub: claims.sub.clone(),
-                exp: claims.exp,
-            },
-        );
-        Ok(claims.sub)
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map(|data| data.claims.sub)
+            .map_err(|_| invalid_token())
     }
 }
 
@@ -144,11 +99,9 @@ mod tests {
         let service = TokenService::new(&JwtSecret::new(vec![7u8; 32]), 900);
         let token = service.issue_access("m1").unwrap();
         assert_eq!(service.verify_access(&token).unwrap(), "m1");
-        // Again, now from the verified tokens.
-        assert_eq!(service.verify_access(&token).unwrap(), "m1");
         let other = TokenService::new(&JwtSecret::new(vec![8u8; 32]), 900);
         assert!(other.verify_access(&token).is_err());
-        // One character changed: not the kept token, and its signature fails.
+        // One character of the signature changed.
         let mut altered = token.clone().into_bytes();
         let last = altered.len() - 1;
         altered[last] = if altered[last] == b'A' { b'B' } else { b'A' };
@@ -157,30 +110,11 @@ mod tests {
             .is_err());
     }
 
-    /// A kept token still expires on time: the check does not end when it was first verified.
     #[test]
-    fn a_verified_token_expires_on_time() {
-        let service = TokenService::new(&JwtSecret::new(vec![7u8; 32]), 900);
-        let token = service.issue_access("m1").unwrap();
-        assert_eq!(service.verify_access(&token).unwrap(), "m1");
-        service
-            .verified
-            .lock()
-            .unwrap()
-            .get_mut(token.as_str())
-            .unwrap()
-            .exp = Utc::now().timestamp() - 60;
-        assert!(service.verify_access(&token).is_err());
-        assert!(service.verified.lock().unwrap().is_empty());
-    }
-
-    /// Expired tokens never reach the kept ones.
-    #[test]
-    fn expired_tokens_are_refused_and_not_kept() {
+    fn expired_tokens_are_refused() {
         let service = TokenService::new(&JwtSecret::new(vec![7u8; 32]), -60);
         let token = service.issue_access("m1").unwrap();
         assert!(service.verify_access(&token).is_err());
-        assert!(service.verified.lock().unwrap().is_empty());
     }
 
     #[test]
