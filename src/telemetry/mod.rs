@@ -3,9 +3,7 @@
 //! The request line names the matched route pattern (`/api/v1/members/{id}`), never the raw path
 //! or query, so that ids, search terms and secret calendar tokens stay out of the logs.
 
-mod line;
-mod writer;
-
+use std::io::IsTerminal;
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
@@ -13,33 +11,47 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::Method;
 use actix_web::middleware::Next;
+use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
 use crate::error::AppError;
-use writer::BatchedWriter;
-pub use writer::FlushGuard;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// Writes out the lines still queued when dropped: keep it alive for as long as the process logs.
+pub type FlushGuard = WorkerGuard;
+
 /// Installs the global subscriber and returns the guard that writes out the last lines when
-/// dropped: keep it alive for as long as the process logs. Called once, by `main`; the tests log
-/// nothing.
+/// dropped. Called once, by `main`; the tests' in-process servers log nothing.
 ///
-/// Lines are formatted on the thread that logs and written by one log thread in batches (see
-/// [`writer`]). Writing stderr from every worker, each request line took the stderr lock and a
-/// `write(2)` of its own: measured on SQLite (10k requests, 64 connections), GET by id ran at 12,079
-/// req/s with the log against 17,936 with it off; see docs/benchmarks.md for the figures after.
+/// Lines are formatted on the thread that logs and written to stderr by tracing-appender's log
+/// thread, so no worker waits on the stderr lock. The queue is lossless: when it is full the
+/// logging thread waits rather than a line being dropped. A normal stop (SIGTERM, a command that
+/// ends) drops the guard and everything queued is written; a SIGKILL loses the lines still queued,
+/// which are the last few milliseconds' (docs/architecture.md).
 pub fn init(filter: &str, format: LogFormat) -> FlushGuard {
-    let (writer, guard) = BatchedWriter::start(std::io::stderr());
+    let (writer, guard) = NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("log")
+        .finish(std::io::stderr());
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(writer)
-        .event_format(line::Line {
-            json: format == LogFormat::Json,
-        })
-        .try_init();
+        .with_writer(writer);
+    let _ = match format {
+        // One object a line, the event's fields at the top level beside `timestamp`, `level`
+        // and `target`: `{"timestamp":..,"level":"INFO","message":"request","route":..}`.
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .try_init(),
+        LogFormat::Text => builder
+            .with_ansi(std::io::stderr().is_terminal())
+            .try_init(),
+    };
     guard
 }
 
@@ -115,8 +127,9 @@ fn log_line(
     error: Option<&AppError>,
 ) {
     match error {
+        // `{:#}`: the error with its chain of causes, `a: b: c`.
         Some(AppError::Internal(cause)) => {
-            tracing::error!(request_id = id, method = method.as_str(), route, status, latency_ms, error = %cause, "request")
+            tracing::error!(request_id = id, method = method.as_str(), route, status, latency_ms, error = %format_args!("{cause:#}"), "request")
         }
         Some(AppError::Unavailable(cause)) => {
             tracing::warn!(request_id = id, method = method.as_str(), route, status, latency_ms, error = %cause, "request")
@@ -129,43 +142,5 @@ fn log_line(
             latency_ms,
             "request"
         ),
-    }
-}
-
-/// An output for the formatters' and the writer's tests: keeps what it is given, counts writes.
-#[cfg(test)]
-mod captured {
-    use std::sync::{Arc, Mutex};
-
-    use tracing_subscriber::fmt::MakeWriter;
-
-    #[derive(Clone, Default)]
-    pub struct Captured {
-        pub bytes: Arc<Mutex<Vec<u8>>>,
-        pub writes: Arc<Mutex<usize>>,
-    }
-
-    impl Captured {
-        pub fn text(&self) -> String {
-            String::from_utf8(self.bytes.lock().unwrap().clone()).unwrap()
-        }
-    }
-
-    impl std::io::Write for Captured {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.bytes.lock().unwrap().extend_from_slice(buf);
-            *self.writes.lock().unwrap() += 1;
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    impl<'a> MakeWriter<'a> for Captured {
-        type Writer = Captured;
-        fn make_writer(&'a self) -> Self::Writer {
-            self.clone()
-        }
     }
 }
