@@ -161,7 +161,6 @@ pub struct PrayerRequest {
     pub last_prayed_at: Option<DateTime<Utc>>,
     pub requester: Option<PersonRef>,
     /// The last day the request is active; after it the request reads as `expired`.
-    #[serde(serialize_with = "crate::time::date")]
     pub expires_on: NaiveDate,
     #[serde(serialize_with = "crate::time::rfc3339_opt")]
     pub answered_at: Option<DateTime<Utc>>,
