@@ -87,9 +87,9 @@ pub enum AppError {
     /// The database cannot be reached or the pool is exhausted.
     #[error("service unavailable: {0}")]
     Unavailable(String),
-    /// Anything else: logged in full, answered with a bare 500.
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// Anything else: logged in full with its chain of causes (`{:#}`), answered with a bare 500.
+    #[error("internal error: {0:#}")]
+    Internal(anyhow::Error),
 }
 
 pub type AppResult<T> = Result<T, AppError>;
@@ -106,8 +106,14 @@ impl AppError {
         AppError::Validation(vec![FieldError::new(field, message)])
     }
 
-    pub fn internal(err: impl std::fmt::Display) -> Self {
-        AppError::Internal(err.to_string())
+    /// A failure the caller cannot mend, keeping the error itself so the log shows its causes.
+    pub fn internal(err: impl Into<anyhow::Error>) -> Self {
+        AppError::Internal(err.into())
+    }
+
+    /// A failure described in words only (a thread gone, state that should be there).
+    pub fn bug(what: &'static str) -> Self {
+        AppError::Internal(anyhow::Error::msg(what))
     }
 
     fn kind(&self) -> &'static str {
@@ -217,7 +223,7 @@ impl From<DieselError> for AppError {
             DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
                 AppError::conflict("busy", "A concurrent change got there first; try again.")
             }
-            other => AppError::Internal(other.to_string()),
+            other => AppError::internal(other),
         }
     }
 }
@@ -229,8 +235,8 @@ impl From<r2d2::Error> for AppError {
 }
 
 impl From<actix_web::error::BlockingError> for AppError {
-    fn from(err: actix_web::error::BlockingError) -> Self {
-        AppError::Internal(err.to_string())
+    fn from(_: actix_web::error::BlockingError) -> Self {
+        AppError::bug("a blocking task was cancelled or panicked")
     }
 }
 

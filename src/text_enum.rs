@@ -31,7 +31,7 @@ macro_rules! text_enum {
             pub fn from_db(value: &str) -> Result<Self, $crate::error::AppError> {
                 match value {
                     $( $text => Ok($name::$variant), )+
-                    other => Err($crate::error::AppError::Internal(format!(
+                    other => Err($crate::error::AppError::Internal(anyhow::anyhow!(
                         concat!("unknown ", stringify!($name), " in the database: {}"),
                         other
                     ))),

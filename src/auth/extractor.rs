@@ -97,7 +97,7 @@ fn caller(req: &HttpRequest) -> AppResult<(web::Data<AppState>, Caller)> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .cloned()
-        .ok_or_else(|| AppError::internal("application state missing"))?;
+        .ok_or_else(|| AppError::bug("application state missing"))?;
     let token = bearer_token(req).ok_or_else(|| {
         AppError::Unauthorized("Sign in first: send `Authorization: Bearer <access_token>`.".into())
     })?;

@@ -146,9 +146,9 @@ async fn on_hashing_pool<T: Send + 'static>(
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
         .send(job)
-        .map_err(|_| AppError::internal("the password hashing threads have stopped"))?;
+        .map_err(|_| AppError::bug("the password hashing threads have stopped"))?;
     rx.await
-        .map_err(|_| AppError::internal("a password hashing job was dropped"))
+        .map_err(|_| AppError::bug("a password hashing job was dropped"))
 }
 
 /// A hash of nothing anyone knows, verified against when an email is unknown so that a login for

@@ -180,7 +180,7 @@ where
         Backend::Postgres => f(&mut conn),
     });
     let result = std::panic::catch_unwind(run)
-        .map_err(|_| AppError::internal("a database read panicked"))?;
+        .map_err(|_| AppError::bug("a database read panicked"))?;
     if result.is_ok() {
         conn.succeeded();
     }

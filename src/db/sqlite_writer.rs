@@ -71,13 +71,13 @@ impl SqliteWriter {
                 Err(Refusal::Unavailable) => Err(AppError::Unavailable(
                     "the database could not take a write".into(),
                 )),
-                Err(Refusal::Aborted) => Err(AppError::internal(
+                Err(Refusal::Aborted) => Err(AppError::bug(
                     "a write in the same batch panicked; the batch was rolled back",
                 )),
             };
             Box::new(move |commit_error: Option<&str>| {
                 let outcome = match (commit_error, outcome) {
-                    (Some(reason), Ok(_)) => Err(AppError::Internal(reason.to_string())),
+                    (Some(reason), Ok(_)) => Err(AppError::Internal(anyhow::anyhow!("commit failed: {reason}"))),
                     (_, outcome) => outcome,
                 };
                 // The handler may have gone (the client hung up); the write stands regardless.
@@ -86,10 +86,10 @@ impl SqliteWriter {
         });
         self.jobs
             .send(job)
-            .map_err(|_| AppError::internal("the SQLite writer has stopped"))?;
+            .map_err(|_| AppError::bug("the SQLite writer has stopped"))?;
         result
             .await
-            .map_err(|_| AppError::internal("a write was abandoned by the SQLite writer"))?
+            .map_err(|_| AppError::bug("a write was abandoned by the SQLite writer"))?
     }
 }
 

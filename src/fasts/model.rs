@@ -56,7 +56,7 @@ impl FastRow {
     pub fn calendar(&self) -> Result<FastCalendar, AppError> {
         Ok(FastCalendar {
             tz: self.timezone.parse().map_err(|_| {
-                AppError::Internal(format!("unknown zone stored: {}", self.timezone))
+                AppError::Internal(anyhow::anyhow!("unknown zone stored: {}", self.timezone))
             })?,
             starts_on: self.starts_on,
             days: self.days,

@@ -39,7 +39,7 @@ impl WatchRow {
     pub fn schedule(&self) -> Result<Schedule, AppError> {
         Ok(Schedule {
             tz: self.timezone.parse().map_err(|_| {
-                AppError::Internal(format!("unknown zone stored: {}", self.timezone))
+                AppError::Internal(anyhow::anyhow!("unknown zone stored: {}", self.timezone))
             })?,
             starts_on: self.starts_on,
             ends_on: self.ends_on,
