@@ -17,8 +17,8 @@ use crate::error::{problem, problem_response, problemize};
 use crate::openapi::{self, RouteTable};
 use crate::state::AppState;
 use crate::{
-    accounts, assignments, categories, fasts, health, prayer_requests, privacy, teams, telemetry,
-    watches,
+    accounts, assignments, categories, fasts, health, http, prayer_requests, privacy, teams,
+    telemetry, watches,
 };
 
 pub struct Application {
@@ -72,6 +72,7 @@ impl Application {
                 .service(
                     web::scope("/api/v1")
                         // Responses carry personal data: no cache may keep them.
+                        .wrap(from_fn(http::nul::refuse_in_uri))
                         .wrap(DefaultHeaders::new().add((header::CACHE_CONTROL, "no-store")))
                         // actix tries routes in order, a regex per pattern with a parameter:
                         // the most requested (prayer requests, read by id) go first. No pattern

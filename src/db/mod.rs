@@ -179,8 +179,8 @@ where
         // On PostgreSQL, BEGIN and COMMIT would each be a round trip to the server.
         Backend::Postgres => f(&mut conn),
     });
-    let result = std::panic::catch_unwind(run)
-        .map_err(|_| AppError::bug("a database read panicked"))?;
+    let result =
+        std::panic::catch_unwind(run).map_err(|_| AppError::bug("a database read panicked"))?;
     if result.is_ok() {
         conn.succeeded();
     }

@@ -77,7 +77,9 @@ impl SqliteWriter {
             };
             Box::new(move |commit_error: Option<&str>| {
                 let outcome = match (commit_error, outcome) {
-                    (Some(reason), Ok(_)) => Err(AppError::Internal(anyhow::anyhow!("commit failed: {reason}"))),
+                    (Some(reason), Ok(_)) => Err(AppError::Internal(anyhow::anyhow!(
+                        "commit failed: {reason}"
+                    ))),
                     (_, outcome) => outcome,
                 };
                 // The handler may have gone (the client hung up); the write stands regardless.

@@ -123,6 +123,12 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
     if first != Some(&b'{') && serde_json::from_slice::<serde_json::Value>(body).is_ok() {
         return Err(AppError::invalid("body", "must be a JSON object"));
     }
+    if super::nul::in_json(body) {
+        if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
+            let field = super::nul::find_in_json(&value).unwrap_or_else(|| "body".into());
+            return Err(AppError::invalid(field, super::nul::MESSAGE));
+        }
+    }
     let mut de = serde_json::Deserializer::from_slice(body);
     // Deeply nested input is refused by serde_json's own recursion limit (a syntax-class error).
     let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {

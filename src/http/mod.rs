@@ -2,6 +2,7 @@
 //! pagination, and field validation shared by every feature.
 
 pub mod json;
+pub mod nul;
 pub mod pagination;
 pub mod query;
 pub mod validate;

@@ -378,3 +378,134 @@ async fn hostile_input_anywhere_is_a_4xx_problem_never_a_5xx() {
     // The service is still up and the admin still works.
     app.get("/me", Some(&admin.token)).await.expect(200);
 }
+
+/// The string properties of a request body's schema, `$ref`s resolved, one level of nesting
+/// (`daily_focus[0].title`) included: each is a text input a client can fill.
+fn string_inputs(spec: &Value, schema: &Value, at: &str, out: &mut Vec<(String, Value)>) {
+    let resolve = |s: &Value| -> Value {
+        match s["$ref"].as_str() {
+            Some(r) => spec["components"]["schemas"][r.rsplit('/').next().unwrap()].clone(),
+            None => s.clone(),
+        }
+    };
+    let schema = resolve(schema);
+    let variants: Vec<Value> = ["oneOf", "anyOf", "allOf"]
+        .iter()
+        .filter_map(|k| schema[*k].as_array().cloned())
+        .flatten()
+        .chain(std::iter::once(schema.clone()))
+        .map(|s| resolve(&s))
+        .collect();
+    for variant in variants {
+        let Some(props) = variant["properties"].as_object() else {
+            continue;
+        };
+        for (name, prop) in props {
+            let prop = resolve(prop);
+            let types: Vec<&str> = match &prop["type"] {
+                Value::String(t) => vec![t.as_str()],
+                Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+                _ => vec![],
+            };
+            let path = if at.is_empty() {
+                name.clone()
+            } else {
+                format!("{at}.{name}")
+            };
+            let is_text = types.contains(&"string")
+                || ["oneOf", "anyOf"].iter().any(|k| {
+                    prop[*k]
+                        .as_array()
+                        .is_some_and(|vs| vs.iter().any(|v| resolve(v)["type"] == "string"))
+                });
+            if is_text && !out.iter().any(|(p, _)| *p == path) {
+                let body = if at.is_empty() {
+                    json!({ name.clone(): "a\u{0}b" })
+                } else {
+                    json!({ at.trim_end_matches("[0]"): [{ name.clone(): "a\u{0}b" }] })
+                };
+                out.push((path.clone(), body));
+            } else if types.contains(&"array") && at.is_empty() {
+                string_inputs(spec, &prop["items"], &format!("{name}[0]"), out);
+            }
+        }
+    }
+}
+
+/// U+0000 cannot be stored in PostgreSQL's text; on both databases, every text input of the spec
+/// (each path parameter, each string query parameter, each string property of a JSON body)
+/// carrying it is a 422 naming that input, never a 500.
+#[actix_web::test]
+async fn a_nul_character_in_any_text_input_is_a_422_naming_it() {
+    let app = spawn_app().await;
+    let admin = app.admin("Ada").await;
+    let (_, spec) = spec_operations(&app).await;
+    let mut checked = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let method = method.to_uppercase();
+            let params = op["parameters"].as_array().cloned().unwrap_or_default();
+            if params.iter().any(|p| p["in"] == "path") {
+                let with_nul = path
+                    .split('/')
+                    .map(|seg| {
+                        if seg.starts_with('{') {
+                            seg.replacen(&seg[..seg.find('}').unwrap() + 1], "a%00b", 1)
+                        } else {
+                            seg.to_string()
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("/");
+                let res = send(&app, &method, &with_nul, Some(&admin.token), "").await;
+                let problem = res.expect_problem(422);
+                assert_eq!(problem["errors"][0]["field"], "path", "{method} {path}");
+                checked += 1;
+            }
+            for param in params.iter().filter(|p| p["in"] == "query") {
+                let name = param["name"].as_str().unwrap();
+                let res = send(
+                    &app,
+                    &method,
+                    &format!("{}?{name}=a%00b", concrete(path)),
+                    Some(&admin.token),
+                    "",
+                )
+                .await;
+                let problem = res.expect_problem(422);
+                assert_eq!(problem["errors"][0]["field"], name, "{method} {path}");
+                checked += 1;
+            }
+            let Some(schema) =
+                op["requestBody"]["content"]["application/json"]["schema"].as_object()
+            else {
+                continue;
+            };
+            let mut inputs = vec![];
+            string_inputs(&spec, &Value::Object(schema.clone()), "", &mut inputs);
+            for (field, body) in inputs {
+                let res = send(
+                    &app,
+                    &method,
+                    &concrete(path),
+                    Some(&admin.token),
+                    &body.to_string(),
+                )
+                .await;
+                let problem = res.expect_problem(422);
+                assert_eq!(
+                    problem["errors"][0]["field"],
+                    field.as_str(),
+                    "{method} {path} {body}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(
+        checked > 150,
+        "only {checked} inputs were found in the spec"
+    );
+    // Nothing was stored with a NUL, and the service still answers.
+    app.get("/me", Some(&admin.token)).await.expect(200);
+}
