@@ -94,14 +94,110 @@ fn length(field: &str, value: &str, min: usize, max: usize) -> Result<(), FieldE
     Ok(())
 }
 
-/// An IANA time-zone name (`America/New_York`), as chrono-tz knows it.
+/// An IANA time-zone name of a region (`America/New_York`), as chrono-tz knows it, or `UTC`.
+///
+/// Legacy abbreviations and fixed offsets (`EST`, `EST5EDT`, `Etc/GMT+5`, `US/Eastern`) are
+/// refused with the region's name to use instead: `EST` is a fixed offset with no daylight saving,
+/// so a New York church that picked it would silently lose an hour every summer. A name that only
+/// differs in case (`america/new_york`) is refused with the right spelling.
 pub fn timezone(field: &str, value: &str) -> Result<Tz, FieldError> {
-    value.trim().parse::<Tz>().map_err(|_| {
-        FieldError::new(
-            field,
-            format!("`{}` is not a known IANA time zone", value.trim()),
-        )
-    })
+    let name = value.trim();
+    let refuse = |hint: String| FieldError::new(field, hint);
+    match name.parse::<Tz>() {
+        Ok(tz) if is_region(tz.name()) => Ok(tz),
+        Ok(tz) => Err(refuse(format!(
+            "`{name}` is a legacy or fixed-offset zone that does not follow a region's daylight \
+             saving; use the region's name, such as `{}`",
+            legacy_suggestion(tz.name())
+        ))),
+        Err(_) => match chrono_tz::TZ_VARIANTS
+            .iter()
+            .find(|tz| tz.name().eq_ignore_ascii_case(name))
+        {
+            Some(tz) if is_region(tz.name()) => Err(refuse(format!(
+                "`{name}` is not a known IANA time zone; did you mean `{}`?",
+                tz.name()
+            ))),
+            Some(tz) => Err(refuse(format!(
+                "`{name}` is not a known IANA time zone; use the region's name, such as `{}`",
+                legacy_suggestion(tz.name())
+            ))),
+            None => Err(refuse(format!(
+                "`{name}` is not a known IANA time zone; use a region's name such as \
+                 `America/New_York` or `Europe/London`"
+            ))),
+        },
+    }
+}
+
+/// True for a region's zone (`Area/Location`) and for `UTC` itself. The IANA areas kept only
+/// for backward compatibility (`US/`, `Canada/`, `Etc/`...) and the names without an area
+/// (`EST`, `GB`, `Japan`) are not regions.
+fn is_region(name: &str) -> bool {
+    const REGIONS: [&str; 9] = [
+        "Africa/",
+        "America/",
+        "Antarctica/",
+        "Arctic/",
+        "Asia/",
+        "Atlantic/",
+        "Australia/",
+        "Europe/",
+        "Indian/",
+    ];
+    name == "UTC"
+        || name.starts_with("Pacific/")
+        || REGIONS.iter().any(|area| name.starts_with(area))
+}
+
+/// The region's zone to suggest for a legacy name.
+fn legacy_suggestion(name: &str) -> &'static str {
+    match name {
+        "EST" | "EST5EDT" | "US/Eastern" | "US/Michigan" | "US/East-Indiana" | "Etc/GMT+5" => {
+            "America/New_York"
+        }
+        "CST6CDT" | "US/Central" | "US/Indiana-Starke" | "Etc/GMT+6" => "America/Chicago",
+        "MST7MDT" | "US/Mountain" | "Navajo" | "Etc/GMT+7" => "America/Denver",
+        "MST" | "US/Arizona" => "America/Phoenix",
+        "PST8PDT" | "US/Pacific" | "Etc/GMT+8" => "America/Los_Angeles",
+        "US/Alaska" | "Etc/GMT+9" => "America/Anchorage",
+        "HST" | "US/Hawaii" | "US/Aleutian" | "Etc/GMT+10" => "Pacific/Honolulu",
+        "Canada/Eastern" => "America/Toronto",
+        "Canada/Central" => "America/Winnipeg",
+        "Canada/Mountain" => "America/Edmonton",
+        "Canada/Pacific" => "America/Vancouver",
+        "Canada/Atlantic" => "America/Halifax",
+        "Canada/Newfoundland" => "America/St_Johns",
+        "Brazil/East" => "America/Sao_Paulo",
+        "Mexico/General" => "America/Mexico_City",
+        "GB" | "GB-Eire" | "GMT" | "GMT0" | "GMT+0" | "GMT-0" | "Greenwich" | "Etc/GMT" => {
+            "Europe/London"
+        }
+        "Eire" => "Europe/Dublin",
+        "WET" | "Portugal" => "Europe/Lisbon",
+        "CET" | "MET" | "Etc/GMT-1" => "Europe/Paris",
+        "EET" | "Etc/GMT-2" => "Europe/Athens",
+        "Poland" => "Europe/Warsaw",
+        "Turkey" => "Europe/Istanbul",
+        "W-SU" | "Etc/GMT-3" => "Europe/Moscow",
+        "Israel" => "Asia/Jerusalem",
+        "Egypt" => "Africa/Cairo",
+        "Iran" => "Asia/Tehran",
+        "PRC" | "Etc/GMT-8" => "Asia/Shanghai",
+        "ROC" => "Asia/Taipei",
+        "ROK" => "Asia/Seoul",
+        "Japan" | "Etc/GMT-9" => "Asia/Tokyo",
+        "Hongkong" => "Asia/Hong_Kong",
+        "Singapore" => "Asia/Singapore",
+        "Australia/NSW" | "Australia/ACT" | "Australia/Canberra" | "Etc/GMT-10" => {
+            "Australia/Sydney"
+        }
+        "NZ" | "Etc/GMT-12" => "Pacific/Auckland",
+        "UCT" | "Universal" | "Zulu" | "Etc/UTC" | "Etc/UCT" | "Etc/Universal" | "Etc/Zulu" => {
+            "UTC"
+        }
+        _ => "America/New_York",
+    }
 }
 
 /// A plausible email address, lower-cased. Deliverability is not checked here.
@@ -172,6 +268,23 @@ mod tests {
         assert!(timezone("tz", "America/New_York").is_ok());
         assert!(timezone("tz", "UTC").is_ok());
         assert!(timezone("tz", "Mars/Olympus_Mons").is_err());
+        assert!(timezone("tz", "Pacific/Auckland").is_ok());
+    }
+
+    #[test]
+    fn legacy_and_fixed_offset_zones_are_refused_with_the_region_to_use() {
+        let message = |name| timezone("tz", name).unwrap_err().message;
+        assert!(
+            message("EST").contains("America/New_York"),
+            "{}",
+            message("EST")
+        );
+        assert!(message("US/Pacific").contains("America/Los_Angeles"));
+        assert!(message("Etc/GMT+5").contains("America/New_York"));
+        assert!(message("GB").contains("Europe/London"));
+        assert!(message("Etc/UTC").contains("`UTC`"));
+        assert!(message("america/new_york").contains("did you mean `America/New_York`?"));
+        assert!(message("est").contains("America/New_York"));
     }
 
     #[test]

@@ -52,6 +52,69 @@ async fn the_time_zone_defaults_to_utc_and_unknown_zones_are_refused() {
     assert_eq!(fields, vec!["timezone"]);
 }
 
+/// `EST` is a fixed offset with no daylight saving: a New York church that picked it would lose
+/// an hour every summer. Legacy and fixed-offset names are refused for members, watches and fasts
+/// alike, with the region's name to use; a case mismatch gets the right spelling.
+#[actix_web::test]
+async fn legacy_and_fixed_offset_zones_are_refused_with_the_region_to_use() {
+    let app = spawn_app().await;
+    let admin = app.admin("Ada").await;
+    let leader = app.leader(&admin, "Lea").await;
+    let message = |res: crate::helpers::Resp| {
+        let problem = res.expect_problem(422);
+        assert_eq!(problem["errors"][0]["field"], "timezone", "{problem}");
+        problem["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let m = message(
+        app.patch("/me", Some(&leader.token), json!({"timezone": "EST"}))
+            .await,
+    );
+    assert!(m.contains("America/New_York"), "{m}");
+    let m = message(
+        app.patch(
+            "/me",
+            Some(&leader.token),
+            json!({"timezone": "america/new_york"}),
+        )
+        .await,
+    );
+    assert!(m.contains("did you mean `America/New_York`?"), "{m}");
+    let m = message(
+        app.post(
+            "/watches",
+            Some(&leader.token),
+            json!({"name": "Night watch", "timezone": "US/Pacific", "starts_on": "2027-01-04",
+                   "slot_minutes": 60, "min_per_slot": 1}),
+        )
+        .await,
+    );
+    assert!(m.contains("America/Los_Angeles"), "{m}");
+    let m = message(
+        app.post(
+            "/fasts",
+            Some(&leader.token),
+            json!({"name": "Daniel fast", "fast_type": "daniel", "starts_on": "2027-01-04",
+                   "days": 21, "timezone": "Etc/GMT+5"}),
+        )
+        .await,
+    );
+    assert!(m.contains("America/New_York"), "{m}");
+    // The region's names themselves, and UTC, are taken.
+    app.patch(
+        "/me",
+        Some(&leader.token),
+        json!({"timezone": "America/New_York"}),
+    )
+    .await
+    .expect(200);
+    app.patch("/me", Some(&leader.token), json!({"timezone": "UTC"}))
+        .await
+        .expect(200);
+}
+
 #[actix_web::test]
 async fn a_second_account_with_the_same_email_in_any_case_is_a_conflict() {
     let app = spawn_app().await;
