@@ -43,8 +43,11 @@ impl Validator {
     }
 }
 
-/// Checks a single-line text field: trimmed, `min..=max` characters (not bytes), and no control
-/// characters (NUL in particular, which PostgreSQL cannot store).
+/// Checks a single-line text field, the kind shown to others (names, titles): trimmed,
+/// `min..=max` characters (not bytes), no control characters (NUL in particular, which PostgreSQL
+/// cannot store), no bidirectional embedding, override or isolate controls (U+202A..U+202E,
+/// U+2066..U+2069: they make a name read as another), and, when not empty, at least one visible
+/// character (a zero-width space alone is not a name).
 pub fn line(field: &str, value: &str, min: usize, max: usize) -> Result<String, FieldError> {
     let trimmed = value.trim();
     if trimmed.chars().any(char::is_control) {
@@ -53,8 +56,56 @@ pub fn line(field: &str, value: &str, min: usize, max: usize) -> Result<String, 
             "must not contain control characters",
         ));
     }
+    if trimmed.chars().any(is_bidi_control) {
+        return Err(FieldError::new(
+            field,
+            "must not contain bidirectional override or isolate characters (U+202A..U+202E, \
+             U+2066..U+2069)",
+        ));
+    }
+    if !trimmed.is_empty()
+        && trimmed
+            .chars()
+            .all(|c| c.is_whitespace() || is_invisible(c))
+    {
+        return Err(FieldError::new(
+            field,
+            "must contain a visible character, not only invisible ones",
+        ));
+    }
     length(field, trimmed, min, max)?;
     Ok(trimmed.to_string())
+}
+
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Characters that render as nothing: format characters (zero-width space, joiners, word joiner,
+/// byte-order mark, soft hyphen, marks), fillers that render blank, and variation selectors.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{17B4}'
+            | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{2800}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E007F}'
+            | '\u{E0100}'..='\u{E01EF}'
+    )
 }
 
 /// Checks a multi-line text field: like [`line`] but newlines and tabs are allowed.
@@ -253,6 +304,19 @@ mod tests {
         assert!(line("t", &"🙏".repeat(121), 1, 120).is_err());
         assert!(line("t", "  ", 1, 120).is_err());
         assert_eq!(line("t", "  Anna  ", 1, 120).unwrap(), "Anna");
+    }
+
+    #[test]
+    fn names_need_a_visible_character_and_no_bidi_overrides() {
+        assert!(line("n", "\u{200B}", 1, 10).is_err());
+        assert!(line("n", "\u{200B}\u{FEFF} \u{2060}", 1, 10).is_err());
+        assert!(line("n", "\u{3164}", 1, 10).is_err());
+        assert!(line("n", "Anna\u{202E}nnA", 1, 20).is_err());
+        assert!(line("n", "\u{2066}Anna\u{2069}", 1, 20).is_err());
+        // Joiners inside visible text are part of it (emoji sequences, Indic scripts).
+        assert!(line("n", "👨\u{200D}👩\u{200D}👧", 1, 10).is_ok());
+        assert!(line("n", "שלום", 1, 10).is_ok());
+        assert!(line("n", "", 0, 10).is_ok());
     }
 
     #[test]

@@ -293,3 +293,52 @@ async fn connections_the_database_dropped_are_replaced_before_a_request_uses_the
         resp.expect(200);
     }
 }
+
+/// A name or title is shown to others: one of only invisible characters, or one that a bidi
+/// override makes read as something else, is refused where it is written, and nothing is stored.
+#[actix_web::test]
+async fn invisible_names_and_bidi_overrides_in_names_and_titles_are_422() {
+    let app = spawn_app().await;
+    for name in ["\u{200B}", "\u{FEFF}\u{2060} ", "Anna\u{202E}nnA"] {
+        let fields = app
+            .post(
+                "/auth/register",
+                None,
+                json!({"email": "x@example.org", "password": "a long password", "display_name": name}),
+            )
+            .await
+            .expect_invalid();
+        assert_eq!(fields, vec!["display_name"], "{name:?}");
+    }
+    let member = app.member("Mia").await;
+    app.patch(
+        "/me",
+        Some(&member.token),
+        json!({"display_name": "\u{200B}\u{200C}"}),
+    )
+    .await
+    .expect_invalid();
+    let fields = app
+        .post(
+            "/prayer-requests",
+            Some(&member.token),
+            json!({"title": "Pray for \u{202E}gnilaeh", "body": "b", "category": "healing",
+                   "kind": "prayer"}),
+        )
+        .await
+        .expect_invalid();
+    assert_eq!(fields, vec!["title"]);
+    let mine = app
+        .get("/prayer-requests?mine=true", Some(&member.token))
+        .await
+        .expect(200);
+    assert_eq!(mine["items"].as_array().unwrap().len(), 0);
+    // The same characters inside visible text stay: a family emoji, right-to-left script.
+    app.patch(
+        "/me",
+        Some(&member.token),
+        json!({"display_name": "Mia 👨\u{200D}👩\u{200D}👧 שלום"}),
+    )
+    .await
+    .expect(200);
+}
