@@ -6,6 +6,9 @@
 #   scripts/instructions.sh '/prayer-requests/{id}' [requests]
 #   scripts/instructions.sh '/prayer-requests?limit=20' 500
 #   METHOD=POST scripts/instructions.sh '/prayer-requests/{id}/prayers'
+#   BIN=/tmp/other/target/release/intercede scripts/instructions.sh '/prayer-requests/{id}'
+#
+# BIN measures a binary built elsewhere (another commit's worktree) instead of building this one.
 #
 # Needs valgrind (Debian: valgrind) and Python 3. Builds the dist binary (cargo build --profile dist), seeds a SQLite
 # church of 10,000 requests once (target/bench/instructions.db, copied fresh for every run),
@@ -22,10 +25,11 @@ port=${PORT:-18931}
 work=target/bench/instructions
 command -v valgrind >/dev/null || { echo "needs valgrind (apt-get install valgrind)" >&2; exit 1; }
 
-cargo build --profile dist --quiet --bin intercede
+bin=${BIN:-target/dist/intercede}
+[ -n "${BIN:-}" ] || cargo build --profile dist --quiet --bin intercede
 mkdir -p "$work"
 if [ ! -f target/bench/instructions.db ]; then
-  DATABASE_URL=sqlite://target/bench/instructions.db target/dist/intercede seed --requests 10000 >/dev/null
+  DATABASE_URL=sqlite://target/bench/instructions.db "$bin" seed --requests 10000 >/dev/null
 fi
 cp target/bench/instructions.db "$work/run.db"
 rm -f "$work"/run.db-* "$work"/callgrind.out.*
@@ -33,7 +37,7 @@ rm -f "$work"/run.db-* "$work"/callgrind.out.*
 JWT_SECRET=instructions-secret-instructions-secret-0123 LOGIN_ATTEMPTS_PER_MINUTE=1000000 \
   LOG_FORMAT=${LOG_FORMAT:-json} DATABASE_URL="sqlite://$work/run.db" BIND_ADDR="127.0.0.1:$port" \
   valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out.%p" \
-  target/dist/intercede serve >"$work/service.log" 2>&1 &
+  "$bin" serve >"$work/service.log" 2>&1 &
 service=$!
 trap 'kill $service 2>/dev/null || true' EXIT
 

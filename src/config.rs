@@ -80,6 +80,11 @@ pub struct Config {
     /// `intercede purge` deletes requests that ended more than this many days ago.
     pub purge_after_days: i64,
     pub cors_origins: Vec<String>,
+    /// The address people reach the service at, without a trailing slash
+    /// (`https://prayer.example.org`, or with a path prefix behind a proxy). Every absolute URL the
+    /// service writes (the calendar feed's, links in messages) starts with it; a request's `Host`
+    /// and `X-Forwarded-*` headers never choose it, since anyone can write them.
+    pub public_base_url: String,
     pub login_attempts_per_minute: u32,
     pub public_requests_per_hour: u32,
     pub log_filter: String,
@@ -94,6 +99,7 @@ pub struct ConfigError(pub String);
 
 impl Config {
     pub const DEFAULT_DATABASE_URL: &'static str = "sqlite://intercede.db";
+    pub const DEFAULT_PUBLIC_BASE_URL: &'static str = "http://127.0.0.1:8080";
 
     /// Reads the process environment (after `.env`, which `main` loads when present).
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -173,6 +179,11 @@ impl Config {
             request_expiry_days: number(&var, "REQUEST_EXPIRY_DAYS", 30, 1..=366)?,
             purge_after_days: number(&var, "PURGE_AFTER_DAYS", 365, 1..=36_500)?,
             cors_origins: cors_origins(var("CORS_ORIGINS").as_deref().unwrap_or(""))?,
+            public_base_url: public_base_url(
+                var("PUBLIC_BASE_URL")
+                    .as_deref()
+                    .unwrap_or(Self::DEFAULT_PUBLIC_BASE_URL),
+            )?,
             login_attempts_per_minute: number(&var, "LOGIN_ATTEMPTS_PER_MINUTE", 30, 1..=1_000_000)?
                 as u32,
             public_requests_per_hour: number(&var, "PUBLIC_REQUESTS_PER_HOUR", 5, 1..=1_000_000)?
@@ -216,6 +227,28 @@ fn cors_origins(value: &str) -> Result<Vec<String>, ConfigError> {
             }
         })
         .collect()
+}
+
+/// `https://prayer.example.org/` → `https://prayer.example.org`: http or https, a host, an
+/// optional port and path prefix; no query, fragment or credentials.
+fn public_base_url(value: &str) -> Result<String, ConfigError> {
+    let base = value.trim().trim_end_matches('/');
+    let valid = base
+        .split_once("://")
+        .filter(|(scheme, _)| *scheme == "http" || *scheme == "https")
+        .is_some_and(|(_, rest)| {
+            let host = rest.split('/').next().unwrap_or("");
+            !host.is_empty()
+                && !rest.contains(['?', '#', '@', ' ', '*'])
+                && base.parse::<actix_web::http::Uri>().is_ok()
+        });
+    if valid {
+        Ok(base.to_string())
+    } else {
+        Err(ConfigError(format!(
+            "PUBLIC_BASE_URL: `{value}` is not an address like https://prayer.example.org"
+        )))
+    }
 }
 
 fn number(
@@ -329,6 +362,26 @@ mod tests {
         }
         let ok = config(&[("CORS_ORIGINS", "http://localhost:3000")]).unwrap();
         assert_eq!(ok.cors_origins, vec!["http://localhost:3000"]);
+    }
+
+    #[test]
+    fn the_public_base_url_is_an_http_address_without_a_trailing_slash() {
+        assert_eq!(
+            config(&[]).unwrap().public_base_url,
+            "http://127.0.0.1:8080"
+        );
+        let c = config(&[("PUBLIC_BASE_URL", "https://prayer.example.org/church/")]).unwrap();
+        assert_eq!(c.public_base_url, "https://prayer.example.org/church");
+        for bad in [
+            "prayer.example.org",
+            "ftp://x.org",
+            "https://",
+            "https://x.org/?a=1",
+            "https://u@x.org",
+        ] {
+            let err = config(&[("PUBLIC_BASE_URL", bad)]).unwrap_err();
+            assert!(err.0.contains("PUBLIC_BASE_URL"), "{bad}: {err}");
+        }
     }
 
     #[test]

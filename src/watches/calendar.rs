@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use actix_web::http::header;
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, Datelike, Duration, NaiveDateTime, Offset, TimeZone, Utc};
 use chrono_tz::{OffsetComponents, OffsetName, Tz};
 use diesel::prelude::*;
@@ -40,7 +40,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 )]
 #[post("/me/calendar-token")]
 pub async fn new_calendar_token(
-    req: HttpRequest,
     state: web::Data<AppState>,
     user: AuthUser,
 ) -> AppResult<web::Json<CalendarFeed>> {
@@ -60,12 +59,10 @@ pub async fn new_calendar_token(
             Ok(())
         })
         .await?;
-    let info = req.connection_info();
     Ok(web::Json(CalendarFeed {
         url: format!(
-            "{}://{}/api/v1/calendar/{token}.ics",
-            info.scheme(),
-            info.host()
+            "{}/api/v1/calendar/{token}.ics",
+            state.config.public_base_url
         ),
     }))
 }

@@ -668,6 +668,11 @@ async fn the_calendar_feed_parses_as_icalendar_and_dies_when_rotated() {
         .as_str()
         .unwrap()
         .to_string();
+    // Built from PUBLIC_BASE_URL (its default in tests), whatever Host the request named.
+    assert!(
+        url.starts_with("http://127.0.0.1:8080/api/v1/calendar/"),
+        "{url}"
+    );
     let path = &url[url.find("/api/v1/").unwrap()..];
     let feed = c.app.get(path, None).await;
     assert_eq!(feed.status, 200);
@@ -763,4 +768,36 @@ async fn a_watchs_slots_cannot_move_under_its_signups() {
         .expect(200);
     assert_eq!(ok["max_per_slot"], 5);
     assert_eq!(ok["slot_minutes"], 30);
+}
+
+/// The feed's URL starts with `PUBLIC_BASE_URL`: a request naming another `Host` or forwarded
+/// host (anyone can write them) cannot turn the secret link into one on a stranger's server.
+#[actix_web::test]
+async fn the_calendar_url_is_built_from_the_public_base_url_never_from_request_headers() {
+    let app = crate::helpers::spawn_app_with(|c| {
+        c.public_base_url = "https://prayer.example.org/church".into();
+    })
+    .await;
+    let member = app.member("Mia").await;
+    let res = app
+        .raw(
+            actix_web::http::Method::POST,
+            "/api/v1/me/calendar-token",
+            &[
+                ("authorization", &format!("Bearer {}", member.token)),
+                ("content-type", "application/json"),
+                ("host", "prayer.evil.example"),
+                ("x-forwarded-host", "prayer.evil.example"),
+                ("x-forwarded-proto", "http"),
+                ("forwarded", "host=prayer.evil.example;proto=http"),
+            ],
+            b"{}".to_vec(),
+        )
+        .await;
+    let url = res.expect(200)["url"].as_str().unwrap().to_string();
+    assert!(
+        url.starts_with("https://prayer.example.org/church/api/v1/calendar/")
+            && url.ends_with(".ics"),
+        "{url}"
+    );
 }
