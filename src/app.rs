@@ -148,8 +148,33 @@ fn cors(origins: &[String]) -> Cors {
 }
 
 /// No route took the request: 405 with `Allow` when the path exists for other methods, else 404.
+/// A browser's CORS preflight reaches here only when `CORS_ORIGINS` is not set (otherwise the
+/// CORS middleware answers it): a 403 that says so, instead of a puzzling 405 for `OPTIONS`.
 async fn fallback(req: HttpRequest, routes: web::Data<RouteTable>) -> HttpResponse {
     use actix_web::http::StatusCode;
+    let preflight = req.method() == Method::OPTIONS
+        && req.headers().contains_key(header::ORIGIN)
+        && req
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    if preflight
+        && routes
+            .allowed_other_methods(req.method(), req.path())
+            .is_some()
+    {
+        let status = StatusCode::FORBIDDEN;
+        let origin = req
+            .headers()
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok())
+            .filter(|o| o.len() <= 200 && !o.chars().any(char::is_control))
+            .unwrap_or("the app's origin");
+        let detail = format!(
+            "Cross-origin calls from a browser are not enabled on this service: its operator must \
+             add {origin} to CORS_ORIGINS."
+        );
+        return problem_response(status, &problem(status, "cors-not-enabled", detail, None));
+    }
     match routes.allowed_other_methods(req.method(), req.path()) {
         Some(allowed) => {
             let status = StatusCode::METHOD_NOT_ALLOWED;

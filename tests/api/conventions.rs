@@ -242,6 +242,31 @@ async fn without_cors_origins_no_cross_origin_access_is_granted() {
         .await;
     res.expect(200);
     assert!(res.header("access-control-allow-origin").is_none());
+    // A browser's preflight is told what is missing, not that OPTIONS is not allowed.
+    let preflight = app
+        .raw(
+            Method::OPTIONS,
+            "/api/v1/auth/login",
+            &[
+                ("origin", "https://app.example.org"),
+                ("access-control-request-method", "POST"),
+            ],
+            vec![],
+        )
+        .await;
+    let problem = preflight.expect_problem(403);
+    assert_eq!(problem["type"], "/problems/cors-not-enabled");
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("CORS_ORIGINS") && detail.contains("https://app.example.org"),
+        "{detail}"
+    );
+    assert!(preflight.header("access-control-allow-origin").is_none());
+    // A plain OPTIONS, not a preflight, is still a 405 with Allow.
+    let plain = app
+        .raw(Method::OPTIONS, "/api/v1/auth/login", &[], vec![])
+        .await;
+    plain.expect_problem(405);
 }
 
 #[actix_web::test]
