@@ -1,6 +1,6 @@
 //! The `intercede` command: serve (default), migrate, create-admin, openapi.
 
-use std::io::BufRead;
+use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -26,7 +26,8 @@ enum Command {
     Serve,
     /// Apply pending migrations and exit.
     Migrate,
-    /// Create an admin account. The password is read from standard input (one line).
+    /// Create an admin account. At a terminal the password is prompted for (twice, not echoed);
+    /// otherwise it is read from standard input (one line).
     CreateAdmin {
         #[arg(long)]
         email: String,
@@ -165,10 +166,23 @@ fn migrate(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn create_admin(config: &Config, email: &str, name: &str) -> anyhow::Result<()> {
+/// The new admin's password: at a terminal, prompted for twice without echo; piped, one line of
+/// standard input (so scripts and the tests can pass it).
+fn admin_password(email: &str) -> anyhow::Result<String> {
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password(format!("Password for {email}: "))?;
+        let again = rpassword::prompt_password("The same password again: ")?;
+        anyhow::ensure!(first == again, "the two passwords differ; nothing was created");
+        return Ok(first);
+    }
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
-    let password = line.trim_end_matches(['\n', '\r']);
+    Ok(line.trim_end_matches(['\n', '\r']).to_string())
+}
+
+fn create_admin(config: &Config, email: &str, name: &str) -> anyhow::Result<()> {
+    let password = admin_password(email)?;
+    let password = password.as_str();
     let db = Db::connect(&config.database_url)?;
     let mut conn = db.blocking_conn()?;
     match accounts::create_admin(&mut conn, email, name, password) {
