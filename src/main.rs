@@ -172,7 +172,10 @@ fn admin_password(email: &str) -> anyhow::Result<String> {
     if std::io::stdin().is_terminal() {
         let first = rpassword::prompt_password(format!("Password for {email}: "))?;
         let again = rpassword::prompt_password("The same password again: ")?;
-        anyhow::ensure!(first == again, "the two passwords differ; nothing was created");
+        anyhow::ensure!(
+            first == again,
+            "the two passwords differ; nothing was created"
+        );
         return Ok(first);
     }
     let mut line = String::new();

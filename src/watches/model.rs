@@ -158,6 +158,12 @@ pub struct Gap {
     pub start: DateTime<Utc>,
     #[serde(serialize_with = "crate::time::rfc3339")]
     pub end: DateTime<Utc>,
+    /// `start` in the watch's zone, with that moment's offset, as slots show it.
+    #[schema(example = "2027-03-14T01:00:00-05:00")]
+    pub local_start: String,
+    /// `end` in the watch's zone, with that moment's offset.
+    #[schema(example = "2027-03-14T04:00:00-04:00")]
+    pub local_end: String,
 }
 
 /// How well a watch is covered over a range.

@@ -503,6 +503,8 @@ pub async fn watch_slots(
 /// How well a watch is covered between two local dates (at most 366 days).
 ///
 /// A slot is filled when at least `min_per_slot` hold it; `gaps` merges adjacent unfilled slots.
+/// Without `from`, the range starts now: slots that have already ended today are not counted,
+/// so hours already past never show as gaps. With `from`, every slot of those dates counts.
 /// Two queries, whatever the range.
 #[utoipa::path(
     tag = "Prayer watches",
@@ -524,7 +526,11 @@ pub async fn watch_coverage(
             let schedule = watch.schedule()?;
             let (from, to) =
                 date_range(query.from, query.to, today_in(&schedule), COVERAGE_MAX_DAYS)?;
-            let slots = schedule.slots(from, to);
+            let mut slots = schedule.slots(from, to);
+            if query.from.is_none() {
+                let now = Utc::now();
+                slots.retain(|s| s.end > now);
+            }
             let counts = match (slots.first(), slots.last()) {
                 (Some(first), Some(last)) => store::counts_between(
                     conn,
@@ -534,7 +540,7 @@ pub async fn watch_coverage(
                 )?,
                 _ => HashMap::new(),
             };
-            Ok(coverage_of(&slots, &counts, watch.min_per_slot))
+            Ok(coverage_of(&schedule, &slots, &counts, watch.min_per_slot))
         })
         .await?;
     Ok(web::Json(coverage))
@@ -542,6 +548,7 @@ pub async fn watch_coverage(
 
 /// Pure: coverage of `slots` given how many hold each.
 pub fn coverage_of(
+    schedule: &Schedule,
     slots: &[Slot],
     counts: &HashMap<chrono::NaiveDateTime, i64>,
     min: i32,
@@ -561,7 +568,12 @@ pub fn coverage_of(
         percent_filled: percent,
         gaps: merge(slots.iter().copied().filter(|s| !filled(s)))
             .into_iter()
-            .map(|(start, end)| Gap { start, end })
+            .map(|(start, end)| Gap {
+                start,
+                end,
+                local_start: schedule.local(start),
+                local_end: schedule.local(end),
+            })
             .collect(),
     }
 }

@@ -542,8 +542,73 @@ async fn coverage_counts_filled_slots_and_merges_gaps() {
     assert_eq!(coverage["percent_filled"], 50.0);
     assert_eq!(
         coverage["gaps"],
-        json!([{"start": "2027-06-01T12:00:00Z", "end": "2027-06-02T00:00:00Z"}])
+        json!([{"start": "2027-06-01T12:00:00Z", "end": "2027-06-02T00:00:00Z",
+                "local_start": "2027-06-01T12:00:00+00:00", "local_end": "2027-06-02T00:00:00+00:00"}])
     );
+}
+
+/// Gaps carry the watch's local times as slots do (a leader reads "from midnight to midnight",
+/// across the spring-forward day's 23 hours), and without `from` the range starts now: hours
+/// already past today are not gaps anyone can fill.
+#[actix_web::test]
+async fn gaps_carry_local_times_and_the_default_range_starts_now() {
+    let c = church().await;
+    let ny = c
+        .watch(
+            &c.leader,
+            json!({"timezone": "America/New_York", "starts_on": "2027-03-01"}),
+        )
+        .await;
+    let spring = c
+        .app
+        .get(
+            &format!("/watches/{ny}/coverage?from=2027-03-14&to=2027-03-15"),
+            Some(&c.omar.token),
+        )
+        .await
+        .expect(200);
+    assert_eq!(spring["slots_total"], 23);
+    assert_eq!(
+        spring["gaps"],
+        json!([{"start": "2027-03-14T05:00:00Z", "end": "2027-03-15T04:00:00Z",
+                "local_start": "2027-03-14T00:00:00-05:00", "local_end": "2027-03-15T00:00:00-04:00"}])
+    );
+
+    let utc = c.watch(&c.leader, json!({"timezone": "UTC"})).await;
+    let hour_before = Utc::now().format("%Y-%m-%dT%H:00:00Z").to_string();
+    let coverage = c
+        .app
+        .get(&format!("/watches/{utc}/coverage"), Some(&c.omar.token))
+        .await
+        .expect(200);
+    let hour_after = Utc::now().format("%Y-%m-%dT%H:00:00Z").to_string();
+    // A week of hourly slots from today, less the hours of today that have ended.
+    let first_gap = coverage["gaps"][0]["start"].as_str().unwrap().to_string();
+    assert!(
+        first_gap == hour_before || first_gap == hour_after,
+        "the first gap is the slot under way now, not local midnight: {first_gap}"
+    );
+    let past_today = chrono::DateTime::parse_from_rfc3339(&first_gap)
+        .unwrap()
+        .format("%H")
+        .to_string()
+        .parse::<i64>()
+        .unwrap();
+    assert_eq!(coverage["slots_total"], 7 * 24 - past_today);
+    // With `from`, the whole of that day counts, past hours included.
+    let today = Utc::now().date_naive();
+    let whole = c
+        .app
+        .get(
+            &format!(
+                "/watches/{utc}/coverage?from={today}&to={}",
+                today + Duration::days(1)
+            ),
+            Some(&c.omar.token),
+        )
+        .await
+        .expect(200);
+    assert_eq!(whole["slots_total"], 24);
 }
 
 #[actix_web::test]
