@@ -13,7 +13,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::config::Config;
 use crate::db::Db;
-use crate::error::{problem, problem_response, problemize};
+use crate::error::{problem, problem_response, problemize, ProblemType};
 use crate::openapi::{self, RouteTable};
 use crate::state::AppState;
 use crate::{
@@ -173,7 +173,10 @@ async fn fallback(req: HttpRequest, routes: web::Data<RouteTable>) -> HttpRespon
             "Cross-origin calls from a browser are not enabled on this service: its operator must \
              add {origin} to CORS_ORIGINS."
         );
-        return problem_response(status, &problem(status, "cors-not-enabled", detail, None));
+        return problem_response(
+            status,
+            &problem(status, Some(ProblemType::CorsNotEnabled), detail, None),
+        );
     }
     match routes.allowed_other_methods(req.method(), req.path()) {
         Some(allowed) => {
@@ -183,7 +186,7 @@ async fn fallback(req: HttpRequest, routes: web::Data<RouteTable>) -> HttpRespon
                 req.method(),
                 allowed.join(", ")
             );
-            let mut res = problem_response(status, &problem(status, "", detail, None));
+            let mut res = problem_response(status, &problem(status, None, detail, None));
             if let Ok(v) = header::HeaderValue::from_str(&allowed.join(", ")) {
                 res.headers_mut().insert(header::ALLOW, v);
             }
@@ -193,7 +196,7 @@ async fn fallback(req: HttpRequest, routes: web::Data<RouteTable>) -> HttpRespon
             let status = StatusCode::NOT_FOUND;
             problem_response(
                 status,
-                &problem(status, "", "No such resource.".into(), None),
+                &problem(status, None, "No such resource.".into(), None),
             )
         }
     }

@@ -38,7 +38,8 @@ impl FieldError {
 /// RFC 9457 problem details: the body of every error response.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Problem {
-    /// A URI reference naming the kind of problem (`about:blank` when the status says it all).
+    /// A URI reference naming the kind of problem: `about:blank` when the status says it all, else
+    /// one of the `ProblemType` values (`/problems/slot-full`), which an app may branch on.
     #[serde(rename = "type")]
     pub kind: String,
     /// Short summary of the kind of problem.
@@ -53,6 +54,190 @@ pub struct Problem {
     /// On a 409 from auto-assign: how many intercessors the team could have taken.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub available: Option<i64>,
+}
+
+/// Every problem type the service answers with besides `about:blank`, so an app can branch on
+/// `type`. The one list: the OpenAPI document's `ProblemType` schema and docs/errors.md are checked
+/// against it by tests, and an error cannot name a type that is not here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+pub enum ProblemType {
+    /// One or more fields are invalid: see `errors`, one entry per field.
+    #[serde(rename = "/problems/validation")]
+    Validation,
+    /// Too many attempts: wait `Retry-After` seconds.
+    #[serde(rename = "/problems/rate-limited")]
+    RateLimited,
+    /// A browser's cross-origin preflight, and the service has no `CORS_ORIGINS`: its operator must add the app's origin.
+    #[serde(rename = "/problems/cors-not-enabled")]
+    CorsNotEnabled,
+    /// Auto-assign found fewer intercessors with room than asked for; `available` says how many it could take.
+    #[serde(rename = "/problems/not-enough-intercessors")]
+    NotEnoughIntercessors,
+    /// Another row already has this unique value (a team's or a category's name).
+    #[serde(rename = "/problems/duplicate")]
+    Duplicate,
+    /// A concurrent change got there first; retry.
+    #[serde(rename = "/problems/busy")]
+    Busy,
+    /// An account with this email exists.
+    #[serde(rename = "/problems/email-taken")]
+    EmailTaken,
+    /// The change (a role change, a deactivation, an erasure) would leave no active admin.
+    #[serde(rename = "/problems/last-admin")]
+    LastAdmin,
+    /// `intercede seed` was pointed at a database that already has members.
+    #[serde(rename = "/problems/not-empty")]
+    NotEmpty,
+    /// Prayer requests use this category: rename it, or move them first.
+    #[serde(rename = "/problems/category-in-use")]
+    CategoryInUse,
+    /// The prayer request's status forbids this (praying for a closed request, answering an answered one, assigning an ended one).
+    #[serde(rename = "/problems/invalid-state")]
+    InvalidState,
+    /// The requester has not opened this request to comments.
+    #[serde(rename = "/problems/comments-off")]
+    CommentsOff,
+    /// The assignment's status cannot move to the one asked for (`declined` to `accepted`, say).
+    #[serde(rename = "/problems/invalid-transition")]
+    InvalidTransition,
+    /// The intercessor is at their `max_active_assignments`.
+    #[serde(rename = "/problems/at-limit")]
+    AtLimit,
+    /// This member or team already holds this request.
+    #[serde(rename = "/problems/already-assigned")]
+    AlreadyAssigned,
+    /// A watch slot the signup covers is at `max_per_slot`; `detail` names the first full one.
+    #[serde(rename = "/problems/slot-full")]
+    SlotFull,
+    /// The watch slot has already ended.
+    #[serde(rename = "/problems/slot-over")]
+    SlotOver,
+    /// A check-in outside one's own slot (15 minutes' grace either side).
+    #[serde(rename = "/problems/outside-slot")]
+    OutsideSlot,
+    /// Members have signed up: the fields that lay the watch's slots cannot change.
+    #[serde(rename = "/problems/watch-has-signups")]
+    WatchHasSignups,
+    /// The fast has begun: its first day and zone cannot move and it cannot be shortened.
+    #[serde(rename = "/problems/fast-begun")]
+    FastBegun,
+    /// A fast check-in for a day that has not begun in the fast's zone.
+    #[serde(rename = "/problems/day-not-begun")]
+    DayNotBegun,
+    /// A fast check-in for a day the participant did not commit to.
+    #[serde(rename = "/problems/day-not-committed")]
+    DayNotCommitted,
+}
+
+impl ProblemType {
+    pub const ALL: [ProblemType; 22] = [
+        ProblemType::Validation,
+        ProblemType::RateLimited,
+        ProblemType::CorsNotEnabled,
+        ProblemType::NotEnoughIntercessors,
+        ProblemType::Duplicate,
+        ProblemType::Busy,
+        ProblemType::EmailTaken,
+        ProblemType::LastAdmin,
+        ProblemType::NotEmpty,
+        ProblemType::CategoryInUse,
+        ProblemType::InvalidState,
+        ProblemType::CommentsOff,
+        ProblemType::InvalidTransition,
+        ProblemType::AtLimit,
+        ProblemType::AlreadyAssigned,
+        ProblemType::SlotFull,
+        ProblemType::SlotOver,
+        ProblemType::OutsideSlot,
+        ProblemType::WatchHasSignups,
+        ProblemType::FastBegun,
+        ProblemType::DayNotBegun,
+        ProblemType::DayNotCommitted,
+    ];
+
+    /// The slug after `/problems/`.
+    pub fn slug(self) -> &'static str {
+        match self {
+            ProblemType::Validation => "validation",
+            ProblemType::RateLimited => "rate-limited",
+            ProblemType::CorsNotEnabled => "cors-not-enabled",
+            ProblemType::NotEnoughIntercessors => "not-enough-intercessors",
+            ProblemType::Duplicate => "duplicate",
+            ProblemType::Busy => "busy",
+            ProblemType::EmailTaken => "email-taken",
+            ProblemType::LastAdmin => "last-admin",
+            ProblemType::NotEmpty => "not-empty",
+            ProblemType::CategoryInUse => "category-in-use",
+            ProblemType::InvalidState => "invalid-state",
+            ProblemType::CommentsOff => "comments-off",
+            ProblemType::InvalidTransition => "invalid-transition",
+            ProblemType::AtLimit => "at-limit",
+            ProblemType::AlreadyAssigned => "already-assigned",
+            ProblemType::SlotFull => "slot-full",
+            ProblemType::SlotOver => "slot-over",
+            ProblemType::OutsideSlot => "outside-slot",
+            ProblemType::WatchHasSignups => "watch-has-signups",
+            ProblemType::FastBegun => "fast-begun",
+            ProblemType::DayNotBegun => "day-not-begun",
+            ProblemType::DayNotCommitted => "day-not-committed",
+        }
+    }
+
+    /// The status it is answered with.
+    pub fn status(self) -> u16 {
+        match self {
+            ProblemType::Validation => 422,
+            ProblemType::RateLimited => 429,
+            ProblemType::CorsNotEnabled => 403,
+            ProblemType::NotEnoughIntercessors => 409,
+            ProblemType::Duplicate => 409,
+            ProblemType::Busy => 409,
+            ProblemType::EmailTaken => 409,
+            ProblemType::LastAdmin => 409,
+            ProblemType::NotEmpty => 409,
+            ProblemType::CategoryInUse => 409,
+            ProblemType::InvalidState => 409,
+            ProblemType::CommentsOff => 409,
+            ProblemType::InvalidTransition => 409,
+            ProblemType::AtLimit => 409,
+            ProblemType::AlreadyAssigned => 409,
+            ProblemType::SlotFull => 409,
+            ProblemType::SlotOver => 409,
+            ProblemType::OutsideSlot => 409,
+            ProblemType::WatchHasSignups => 409,
+            ProblemType::FastBegun => 409,
+            ProblemType::DayNotBegun => 409,
+            ProblemType::DayNotCommitted => 409,
+        }
+    }
+
+    /// What it means, as docs/errors.md says it.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            ProblemType::Validation => "One or more fields are invalid: see `errors`, one entry per field.",
+            ProblemType::RateLimited => "Too many attempts: wait `Retry-After` seconds.",
+            ProblemType::CorsNotEnabled => "A browser's cross-origin preflight, and the service has no `CORS_ORIGINS`: its operator must add the app's origin.",
+            ProblemType::NotEnoughIntercessors => "Auto-assign found fewer intercessors with room than asked for; `available` says how many it could take.",
+            ProblemType::Duplicate => "Another row already has this unique value (a team's or a category's name).",
+            ProblemType::Busy => "A concurrent change got there first; retry.",
+            ProblemType::EmailTaken => "An account with this email exists.",
+            ProblemType::LastAdmin => "The change (a role change, a deactivation, an erasure) would leave no active admin.",
+            ProblemType::NotEmpty => "`intercede seed` was pointed at a database that already has members.",
+            ProblemType::CategoryInUse => "Prayer requests use this category: rename it, or move them first.",
+            ProblemType::InvalidState => "The prayer request's status forbids this (praying for a closed request, answering an answered one, assigning an ended one).",
+            ProblemType::CommentsOff => "The requester has not opened this request to comments.",
+            ProblemType::InvalidTransition => "The assignment's status cannot move to the one asked for (`declined` to `accepted`, say).",
+            ProblemType::AtLimit => "The intercessor is at their `max_active_assignments`.",
+            ProblemType::AlreadyAssigned => "This member or team already holds this request.",
+            ProblemType::SlotFull => "A watch slot the signup covers is at `max_per_slot`; `detail` names the first full one.",
+            ProblemType::SlotOver => "The watch slot has already ended.",
+            ProblemType::OutsideSlot => "A check-in outside one's own slot (15 minutes' grace either side).",
+            ProblemType::WatchHasSignups => "Members have signed up: the fields that lay the watch's slots cannot change.",
+            ProblemType::FastBegun => "The fast has begun: its first day and zone cannot move and it cannot be shortened.",
+            ProblemType::DayNotBegun => "A fast check-in for a day that has not begun in the fast's zone.",
+            ProblemType::DayNotCommitted => "A fast check-in for a day the participant did not commit to.",
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -71,7 +256,7 @@ pub enum AppError {
     NotFound,
     /// The request conflicts with the current state (duplicate, full, last admin...).
     #[error("{detail}")]
-    Conflict { kind: &'static str, detail: String },
+    Conflict { kind: ProblemType, detail: String },
     /// Auto-assign found fewer intercessors with room than it was asked for.
     #[error("{detail}")]
     NotEnough { detail: String, available: i64 },
@@ -95,7 +280,7 @@ pub enum AppError {
 pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
-    pub fn conflict(kind: &'static str, detail: impl Into<String>) -> Self {
+    pub fn conflict(kind: ProblemType, detail: impl Into<String>) -> Self {
         AppError::Conflict {
             kind,
             detail: detail.into(),
@@ -116,13 +301,13 @@ impl AppError {
         AppError::Internal(anyhow::Error::msg(what))
     }
 
-    fn kind(&self) -> &'static str {
+    fn kind(&self) -> Option<ProblemType> {
         match self {
-            AppError::Conflict { kind, .. } => kind,
-            AppError::Validation(_) => "validation",
-            AppError::NotEnough { .. } => "not-enough-intercessors",
-            AppError::TooManyRequests { .. } => "rate-limited",
-            _ => "",
+            AppError::Conflict { kind, .. } => Some(*kind),
+            AppError::Validation(_) => Some(ProblemType::Validation),
+            AppError::NotEnough { .. } => Some(ProblemType::NotEnoughIntercessors),
+            AppError::TooManyRequests { .. } => Some(ProblemType::RateLimited),
+            _ => None,
         }
     }
 
@@ -154,18 +339,17 @@ impl AppError {
     }
 }
 
-/// Builds a problem body; `kind` is a slug documented in docs/errors.md, or empty for `about:blank`.
+/// Builds a problem body; `kind` is `None` for `about:blank`.
 pub fn problem(
     status: StatusCode,
-    kind: &str,
+    kind: Option<ProblemType>,
     detail: String,
     errors: Option<Vec<FieldError>>,
 ) -> Problem {
     Problem {
-        kind: if kind.is_empty() {
-            "about:blank".to_string()
-        } else {
-            format!("/problems/{kind}")
+        kind: match kind {
+            Some(kind) => format!("/problems/{}", kind.slug()),
+            None => "about:blank".to_string(),
         },
         title: status.canonical_reason().unwrap_or("Error").to_string(),
         status: status.as_u16(),
@@ -218,10 +402,13 @@ impl From<DieselError> for AppError {
         match err {
             DieselError::NotFound => AppError::NotFound,
             DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
-                AppError::conflict("duplicate", "It already exists.")
+                AppError::conflict(ProblemType::Duplicate, "It already exists.")
             }
             DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
-                AppError::conflict("busy", "A concurrent change got there first; try again.")
+                AppError::conflict(
+                    ProblemType::Busy,
+                    "A concurrent change got there first; try again.",
+                )
             }
             other => AppError::internal(other),
         }
@@ -271,7 +458,7 @@ pub fn problemize<B: MessageBody>(
             s.canonical_reason().unwrap_or("error")
         ),
     };
-    let body = problem_response(status, &problem(status, "", detail, None));
+    let body = problem_response(status, &problem(status, None, detail, None));
     let (req, old) = res.into_parts();
     let mut new = body;
     for name in [header::ALLOW, header::RETRY_AFTER, header::WWW_AUTHENTICATE] {

@@ -11,7 +11,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{OpenApi as OpenApiDoc, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
-use crate::error::{FieldError, Problem, PROBLEM_JSON};
+use crate::error::{FieldError, Problem, ProblemType, PROBLEM_JSON};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -24,7 +24,7 @@ problem (`application/problem+json`).",
         license(name = "MIT OR Apache-2.0")
     ),
     paths(crate::health::healthz, crate::health::readyz),
-    components(schemas(Problem, FieldError, crate::prayer_requests::model::Sort)),
+    components(schemas(Problem, ProblemType, FieldError, crate::prayer_requests::model::Sort)),
     tags(
         (name = "Accounts", description = "Registration, sign-in sessions and one's own profile"),
         (name = "Members", description = "The members directory and roles"),

@@ -17,7 +17,7 @@ use crate::db::schema::{
     prayers, team_members, teams,
 };
 use crate::db::DbConnection;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ProblemType};
 use crate::fasts::model::{CheckInRow, FastRow, FocusRow, ParticipantRow};
 use crate::prayer_requests::model::{NewRequestRow, PrayerRow, RequestRow};
 use crate::teams::model::{TeamMemberRow, TeamRow};
@@ -80,7 +80,7 @@ pub fn seed(conn: &mut DbConnection, scale: &Scale, now: NaiveDateTime) -> AppRe
     let existing: i64 = members::table.count().get_result(conn)?;
     if existing > 0 {
         return Err(AppError::conflict(
-            "not-empty",
+            ProblemType::NotEmpty,
             "The database already has members: seed an empty one.",
         ));
     }

@@ -13,7 +13,7 @@ use super::{store, DISPLAY_NAME_MAX};
 use crate::auth::roles::{require_admin, require_leader, require_self_or_leader};
 use crate::auth::{passwords, AuthUser, Role};
 use crate::config::Registration;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ProblemType};
 use crate::http::validate::{self, Validator};
 use crate::http::{Json, Page, PageParams, Query};
 use crate::privacy::audit::{self, AuditKind};
@@ -419,7 +419,7 @@ pub async fn update_member(
                 let admins = store::lock_active_admins(conn)?;
                 if !admins.iter().any(|a| *a != id) {
                     return Err(AppError::conflict(
-                        "last-admin",
+                        ProblemType::LastAdmin,
                         "This is the last active admin: make another admin first.",
                     ));
                 }

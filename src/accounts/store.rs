@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use super::model::{MemberChanges, MemberProfile, MemberRow, RefreshTokenRow};
 use crate::db::schema::{members, refresh_tokens};
 use crate::db::{in_ids, DbConnection};
-use crate::error::{is_unique_violation, AppError, AppResult};
+use crate::error::{is_unique_violation, AppError, AppResult, ProblemType};
 
 pub fn find(conn: &mut DbConnection, id: &str) -> AppResult<Option<MemberRow>> {
     Ok(members::table
@@ -50,7 +50,10 @@ pub fn insert(conn: &mut DbConnection, row: &MemberRow) -> AppResult<()> {
         .execute(conn)
         .map_err(|e| {
             if is_unique_violation(&e) {
-                AppError::conflict("email-taken", "An account with this email already exists.")
+                AppError::conflict(
+                    ProblemType::EmailTaken,
+                    "An account with this email already exists.",
+                )
             } else {
                 e.into()
             }

@@ -15,7 +15,7 @@ use super::transitions::{self, Standing};
 use crate::accounts::store as members;
 use crate::auth::{AuthUser, Caller};
 use crate::db::DbConnection;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ProblemType};
 use crate::http::validate;
 use crate::http::{Json, Page, PageParams, PageQuery, Query};
 use crate::prayer_requests::model::{RequestRow, Status, REASON_MAX};
@@ -73,7 +73,7 @@ fn require_assignable(request: &RequestRow, at: NaiveDateTime) -> AppResult<()> 
     match request.status_on(at.date()) {
         Status::Pending | Status::Active => Ok(()),
         other => Err(AppError::conflict(
-            "invalid-state",
+            ProblemType::InvalidState,
             format!(
                 "The request is {}: only pending or active requests are assigned.",
                 other.as_str()
@@ -93,7 +93,7 @@ fn require_room(conn: &mut DbConnection, member_id: &str) -> AppResult<()> {
             .unwrap_or(0);
         if live >= i64::from(max) {
             return Err(AppError::conflict(
-                "at-limit",
+                ProblemType::AtLimit,
                 format!(
                     "{} already carries {live} assignment(s), their limit.",
                     member.display_name
@@ -219,7 +219,7 @@ pub async fn create_assignment(
                     let (live, _) = store::members_on_request(conn, &request.id)?;
                     if live.contains(&m.id) {
                         return Err(AppError::conflict(
-                            "already-assigned",
+                            ProblemType::AlreadyAssigned,
                             "This member already holds this request.",
                         ));
                     }
@@ -229,7 +229,7 @@ pub async fn create_assignment(
                     let t = team_id.as_deref().expect("a team when no member");
                     if store::team_holds(conn, &request.id, t)? {
                         return Err(AppError::conflict(
-                            "already-assigned",
+                            ProblemType::AlreadyAssigned,
                             "This team already holds this request.",
                         ));
                     }

@@ -1,7 +1,7 @@
 //! Who may move an assignment where. Pure, so each rule is tested without a database.
 
 use super::model::AssignmentStatus::{self, *};
-use crate::error::AppError;
+use crate::error::{AppError, ProblemType};
 
 /// How the caller stands to an assignment.
 #[derive(Debug, Default, Clone, Copy)]
@@ -31,7 +31,7 @@ pub fn check(from: AssignmentStatus, to: AssignmentStatus, who: Standing) -> Res
     }
     if !allowed_from.contains(&from) {
         return Err(AppError::conflict(
-            "invalid-transition",
+            ProblemType::InvalidTransition,
             format!(
                 "An assignment that is {} cannot become {}.",
                 from.as_str(),

@@ -7,11 +7,14 @@ use diesel::prelude::*;
 use super::{CategoryChanges, CategoryRow};
 use crate::db::schema::{categories, prayer_requests};
 use crate::db::DbConnection;
-use crate::error::{is_unique_violation, AppError, AppResult};
+use crate::error::{is_unique_violation, AppError, AppResult, ProblemType};
 
 fn name_taken(e: diesel::result::Error) -> AppError {
     if is_unique_violation(&e) {
-        AppError::conflict("duplicate", "A category with this name already exists.")
+        AppError::conflict(
+            ProblemType::Duplicate,
+            "A category with this name already exists.",
+        )
     } else {
         e.into()
     }
@@ -98,7 +101,7 @@ pub fn delete(conn: &mut DbConnection, id: &str) -> AppResult<()> {
         .get_result(conn)?;
     if in_use > 0 {
         return Err(AppError::conflict(
-            "category-in-use",
+            ProblemType::CategoryInUse,
             "Prayer requests use this category: rename it, or move them first.",
         ));
     }

@@ -14,7 +14,7 @@ use super::model::{
 use super::store;
 use crate::auth::AuthUser;
 use crate::db::DbConnection;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ProblemType};
 use crate::http::validate;
 use crate::http::{Json, JsonOrEmpty};
 use crate::state::AppState;
@@ -221,13 +221,13 @@ pub async fn fast_check_in(
             let calendar = fast.calendar()?;
             if input.day > calendar.begun(Utc::now()) {
                 return Err(AppError::conflict(
-                    "day-not-begun",
+                    ProblemType::DayNotBegun,
                     format!("Day {} has not begun yet in {}.", input.day, fast.timezone),
                 ));
             }
             if !store::commitments_of(conn, &fast.id, &user.id)?.contains(&input.day) {
                 return Err(AppError::conflict(
-                    "day-not-committed",
+                    ProblemType::DayNotCommitted,
                     format!("You did not commit to day {}.", input.day),
                 ));
             }

@@ -13,7 +13,7 @@ use super::model::{
 use super::store;
 use crate::auth::AuthUser;
 use crate::db::DbConnection;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ProblemType};
 use crate::http::validate::{self, Validator};
 use crate::http::{Json, Page, PageParams, PageQuery, Query};
 use crate::state::AppState;
@@ -316,13 +316,13 @@ pub async fn update_fast(
                 let original = store::find(conn, &row.id)?;
                 if row.starts_on != original.starts_on || row.timezone != original.timezone {
                     return Err(AppError::conflict(
-                        "fast-begun",
+                        ProblemType::FastBegun,
                         "The fast has begun: its first day and time zone cannot move.",
                     ));
                 }
                 if row.days < old_days {
                     return Err(AppError::conflict(
-                        "fast-begun",
+                        ProblemType::FastBegun,
                         "The fast has begun: it can be extended, not shortened.",
                     ));
                 }

@@ -11,7 +11,7 @@ use super::store;
 use super::views::Context;
 use super::visibility::Viewer;
 use crate::auth::{AuthUser, Caller};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ProblemType};
 use crate::http::validate;
 use crate::http::{Json, JsonOrEmpty, Page, PageParams, PageQuery, Query};
 use crate::state::AppState;
@@ -41,7 +41,7 @@ const COMMENT_MAX: usize = 1000;
 
 fn comments_off() -> AppError {
     AppError::conflict(
-        "comments-off",
+        ProblemType::CommentsOff,
         "The requester has not opened this request to comments.",
     )
 }

@@ -8,10 +8,10 @@
 //! ```
 
 use super::model::Status;
-use crate::error::AppError;
+use crate::error::{AppError, ProblemType};
 
 fn refuse(detail: String) -> AppError {
-    AppError::conflict("invalid-state", detail)
+    AppError::conflict(ProblemType::InvalidState, detail)
 }
 
 /// "I prayed" is for requests still being prayed for.

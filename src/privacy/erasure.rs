@@ -8,7 +8,7 @@ use crate::accounts::store as members;
 use crate::auth::Role;
 use crate::db::schema::{calendar_tokens, members as members_table};
 use crate::db::DbConnection;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ProblemType};
 use diesel::prelude::*;
 
 pub fn erase(conn: &mut DbConnection, member_id: &str) -> AppResult<()> {
@@ -17,7 +17,7 @@ pub fn erase(conn: &mut DbConnection, member_id: &str) -> AppResult<()> {
         let admins = members::lock_active_admins(conn)?;
         if !admins.iter().any(|a| a != member_id) {
             return Err(AppError::conflict(
-                "last-admin",
+                ProblemType::LastAdmin,
                 "You are the last active admin: make another admin before erasing your account.",
             ));
         }

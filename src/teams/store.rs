@@ -8,11 +8,14 @@ use diesel::prelude::*;
 use super::model::{TeamChanges, TeamMemberRow, TeamRole, TeamRow};
 use crate::db::schema::{members, team_members, teams};
 use crate::db::DbConnection;
-use crate::error::{is_unique_violation, AppError, AppResult};
+use crate::error::{is_unique_violation, AppError, AppResult, ProblemType};
 
 fn name_taken(e: diesel::result::Error) -> AppError {
     if is_unique_violation(&e) {
-        AppError::conflict("duplicate", "A team with this name already exists.")
+        AppError::conflict(
+            ProblemType::Duplicate,
+            "A team with this name already exists.",
+        )
     } else {
         e.into()
     }

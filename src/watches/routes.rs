@@ -18,7 +18,7 @@ use crate::accounts::model::PersonRef;
 use crate::accounts::store::display_names;
 use crate::auth::{AuthUser, Caller};
 use crate::db::DbConnection;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ProblemType};
 use crate::http::validate::{self, Validator};
 use crate::http::{Json, Page, PageParams, PageQuery, Query};
 use crate::state::AppState;
@@ -423,7 +423,7 @@ pub async fn update_watch(
                 || after.day_end != before.day_end;
             if reshaped && store::has_signups(conn, &row.id)? {
                 return Err(AppError::conflict(
-                    "watch-has-signups",
+                    ProblemType::WatchHasSignups,
                     "Members have signed up: the slots cannot move. Create a new watch instead.",
                 ));
             }

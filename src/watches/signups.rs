@@ -19,7 +19,7 @@ use crate::accounts::model::PersonRef;
 use crate::accounts::store::display_names;
 use crate::auth::AuthUser;
 use crate::db::DbConnection;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ProblemType};
 use crate::http::validate;
 use crate::http::{Json, Page, PageParams, Query};
 use crate::state::AppState;
@@ -115,7 +115,10 @@ pub async fn sign_up(
             let first = slot_of(&schedule, input.slot_start)?;
             let at = Utc::now();
             if first.end <= at {
-                return Err(AppError::conflict("slot-over", "This slot has ended."));
+                return Err(AppError::conflict(
+                    ProblemType::SlotOver,
+                    "This slot has ended.",
+                ));
             }
             let until = if weekly {
                 let until = input
@@ -159,7 +162,7 @@ pub async fn sign_up(
                     counts.get(&s.start.naive_utc()).copied().unwrap_or(0) >= i64::from(max)
                 }) {
                     return Err(AppError::conflict(
-                        "slot-full",
+                        ProblemType::SlotFull,
                         format!(
                             "The slot at {} ({}) is full.",
                             schedule.local(full.start),
@@ -301,7 +304,7 @@ pub async fn cancel_signup(
                 let slot = schedule.slot_starting_at(to_utc(signup.slot_start));
                 if slot.is_some_and(|s| s.end <= Utc::now()) {
                     return Err(AppError::conflict(
-                        "slot-over",
+                        ProblemType::SlotOver,
                         "This slot has already ended.",
                     ));
                 }
@@ -363,7 +366,7 @@ pub async fn check_in(
             let grace = Duration::minutes(CHECK_IN_GRACE);
             if at < slot.start - grace || at > slot.end + grace {
                 return Err(AppError::conflict(
-                    "outside-slot",
+                    ProblemType::OutsideSlot,
                     "Check in during your slot, or within 15 minutes of it.",
                 ));
             }

@@ -122,3 +122,40 @@ async fn swagger_ui_is_served_from_the_binary() {
     let init = app.get("/docs/swagger-initializer.js", None).await;
     assert!(init.text().contains("/api-docs/openapi.json"));
 }
+
+/// An app branches on a problem's `type`: every type the code can answer with is in the OpenAPI
+/// document (generated from the code's one list, `ProblemType`) and in docs/errors.md's table,
+/// with its status, and neither lists a type the code does not have.
+#[actix_web::test]
+async fn every_problem_type_is_in_the_spec_and_in_the_errors_doc() {
+    use intercede::error::ProblemType;
+    use std::collections::BTreeSet;
+    let app = spawn_app().await;
+    let spec = app.get("/api-docs/openapi.json", None).await.expect(200);
+    let in_spec: BTreeSet<String> = spec["components"]["schemas"]["ProblemType"]["enum"]
+        .as_array()
+        .expect("a ProblemType enum in the spec")
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    let in_code: BTreeSet<String> = ProblemType::ALL
+        .iter()
+        .map(|t| format!("/problems/{}", t.slug()))
+        .collect();
+    assert_eq!(in_spec, in_code, "ProblemType::ALL and the enum differ");
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/errors.md")).unwrap();
+    let in_doc: BTreeSet<String> = doc
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `/problems/"))
+        .map(|rest| format!("/problems/{}", rest.split('`').next().unwrap()))
+        .collect();
+    assert_eq!(
+        in_doc, in_code,
+        "docs/errors.md's table and the code differ"
+    );
+    for t in ProblemType::ALL {
+        let row = format!("| `/problems/{}` | {} |", t.slug(), t.status());
+        assert!(doc.contains(&row), "docs/errors.md lacks {row}");
+    }
+}
