@@ -92,6 +92,8 @@ pub struct MyAssignment {
 }
 
 /// Assign to a team or to a named intercessor.
+///
+/// Conditional fields: at least one of `team_id` and `member_id` is required; neither is a 422.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateAssignmentInput {

@@ -181,6 +181,11 @@ pub struct PrayerRequest {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A new prayer request.
+///
+/// Conditional field: `on_behalf_of` is **required when `kind` is `intercession`** (who it is
+/// for, which may withhold a name: "my brother") and must be **absent when `kind` is `prayer`**;
+/// either mistake is a 422 naming `on_behalf_of`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRequestInput {
@@ -192,7 +197,8 @@ pub struct CreateRequestInput {
     #[schema(example = "healing")]
     pub category: String,
     pub kind: Kind,
-    /// Required for `intercession`, absent for `prayer`; up to 120 characters.
+    /// Required when `kind` is `intercession`; must be absent when `kind` is `prayer`. 1 to 120
+    /// characters.
     pub on_behalf_of: Option<String>,
     /// `team` when omitted.
     pub visibility: Option<Visibility>,
@@ -205,6 +211,10 @@ pub struct CreateRequestInput {
 }
 
 /// Changes to a request; omitted fields stay as they are.
+///
+/// Conditional field: after the change, a request of `kind` `intercession` must have an
+/// `on_behalf_of` and one of `kind` `prayer` must not (set it to `null` when changing to
+/// `prayer`); otherwise a 422 naming `on_behalf_of`.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateRequestInput {

@@ -236,6 +236,7 @@ pub struct SignupInput {
     /// Hold the same local time every week.
     pub repeat_weekly: Option<bool>,
     /// Last local date of a weekly signup; the watch's `ends_on`, or a year on, when omitted.
+    /// Only with `repeat_weekly: true`; with a single signup it is a 422.
     pub until: Option<NaiveDate>,
 }
 
