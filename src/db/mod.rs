@@ -96,22 +96,15 @@ impl Db {
     /// queues SQLite's writers): on SQLite `f` runs in one read transaction, where a write could
     /// fail with `SQLITE_BUSY_SNAPSHOT`.
     ///
-    /// On SQLite, when a connection is idle, `f` runs right here on the actix worker: a read in
-    /// WAL mode never waits for a lock, and the trip through the blocking pool (a hand-off to
-    /// another thread, a wake-up and a hand-back) cost more than the read itself (server CPU
-    /// per `GET /prayer-requests/{id}`: 45-47 us through the pool, 39-41 us here). Only when
-    /// every connection is busy does the read queue on the blocking pool. PostgreSQL reads wait
-    /// on the network and always go through the blocking pool.
+    /// Always on the blocking pool, never on the actix worker: a slow read (a year's coverage, an
+    /// export) would otherwise stall every connection that worker serves. Running idle-connection
+    /// SQLite reads on the worker saved 13% of server CPU per `GET /prayer-requests/{id}` (45-47 us
+    /// -> 39-41 us), under the 20% a hand-rolled path must gain to stay.
     pub async fn read<T, F>(&self, f: F) -> Result<T, AppError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
-        if self.backend == Backend::Sqlite {
-            if let Some(conn) = self.pool.try_get() {
-                return read_on(conn, self.backend, f);
-            }
-        }
         let pool = self.pool.clone();
         let backend = self.backend;
         web::block(move || read_on(pool.get()?, backend, f)).await?
@@ -144,8 +137,8 @@ impl Db {
 
     /// How many connections the pool holds: the server gives its workers no more blocking threads
     /// than that in all, so blocking threads do not queue for connections among themselves. On
-    /// SQLite the writer thread and reads run on the workers hold connections too, each briefly;
-    /// a blocking read then waits for one (at most the pool's 10 s timeout, then 503).
+    /// SQLite the writer thread holds one too, briefly; a blocking read then waits for one (at
+    /// most the pool's 10 s timeout, then 503).
     pub fn max_connections(&self) -> usize {
         self.max_connections
     }
