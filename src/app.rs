@@ -41,6 +41,14 @@ impl Application {
         let workers = config.workers;
         let cors_origins = config.cors_origins.clone();
         let document = openapi::document();
+        // 422 messages name what a field expects from these schemas (`http::expected`).
+        if let Some(components) = &document.components {
+            if let Ok(serde_json::Value::Object(schemas)) =
+                serde_json::to_value(&components.schemas)
+            {
+                http::expected::register_components(schemas);
+            }
+        }
         let routes = web::Data::new(RouteTable::from_document(&document));
         let workers = workers.unwrap_or_else(|| {
             std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)

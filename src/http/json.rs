@@ -1,5 +1,6 @@
 //! A JSON body extractor whose every failure is a problem: 400 for a body that is not JSON or
-//! not sent as JSON, 413 over the size limit, 422 naming the field for JSON of the wrong shape.
+//! not sent as JSON, 413 over the size limit, 422 for JSON of the wrong shape, naming every bad
+//! or missing field at once in the API's words (see [`super::expected`]).
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -7,6 +8,10 @@ use actix_web::{FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use super::expected::{slot, Schemas};
 
 use crate::error::{AppError, FieldError};
 
@@ -22,7 +27,7 @@ impl<T> std::ops::Deref for Json<T> {
     }
 }
 
-impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+impl<T: DeserializeOwned + ToSchema + 'static> FromRequest for Json<T> {
     type Error = AppError;
     type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
 
@@ -42,7 +47,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 /// fields are all optional (`POST .../answer`, `POST .../prayers`).
 pub struct JsonOrEmpty<T>(pub T);
 
-impl<T: DeserializeOwned + Default + 'static> FromRequest for JsonOrEmpty<T> {
+impl<T: DeserializeOwned + ToSchema + Default + 'static> FromRequest for JsonOrEmpty<T> {
     type Error = AppError;
     type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
 
@@ -111,8 +116,9 @@ fn is_json_media_type(value: &str) -> bool {
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
-/// Parses a JSON document, telling syntax errors (400) from shape errors (422 with the field).
-pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
+/// Parses a JSON document, telling syntax errors (400) from shape errors (422 listing every bad
+/// or missing field).
+pub fn parse<T: DeserializeOwned + ToSchema>(body: &[u8]) -> Result<T, AppError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(AppError::BadRequest(
             "The request body is empty; JSON was expected.".into(),
@@ -120,36 +126,159 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
     }
     // Every body of this API is an object; saying so beats serde's view of `[1]` as a tuple.
     let first = body.iter().find(|b| !b.is_ascii_whitespace());
-    if first != Some(&b'{') && serde_json::from_slice::<serde_json::Value>(body).is_ok() {
+    if first != Some(&b'{') && serde_json::from_slice::<Value>(body).is_ok() {
         return Err(AppError::invalid("body", "must be a JSON object"));
     }
     if super::nul::in_json(body) {
-        if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
+        if let Ok(value) = serde_json::from_slice::<Value>(body) {
             let field = super::nul::find_in_json(&value).unwrap_or_else(|| "body".into());
             return Err(AppError::invalid(field, super::nul::MESSAGE));
         }
     }
     let mut de = serde_json::Deserializer::from_slice(body);
     // Deeply nested input is refused by serde_json's own recursion limit (a syntax-class error).
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
-        let path = err.path().to_string();
-        let inner = err.into_inner();
-        shape_or_syntax(&path, inner)
-    })?;
-    de.end().map_err(|e| shape_or_syntax(".", e))?;
-    Ok(value)
+    let first_error = match serde_path_to_error::deserialize(&mut de) {
+        Ok(value) => {
+            de.end().map_err(syntax)?;
+            return Ok(value);
+        }
+        Err(err) => err,
+    };
+    if first_error.inner().classify() != serde_json::error::Category::Data {
+        return Err(syntax(first_error.into_inner()));
+    }
+    Err(every_bad_field::<T>(body).unwrap_or_else(|| {
+        let path = first_error.path().to_string();
+        let message = strip_position(&first_error.into_inner().to_string());
+        AppError::Validation(vec![FieldError::new(field_name(&path, &message), message)])
+    }))
 }
 
-fn shape_or_syntax(path: &str, err: serde_json::Error) -> AppError {
-    use serde_json::error::Category;
-    match err.classify() {
-        Category::Data => {
-            let message = strip_position(&err.to_string());
-            AppError::Validation(vec![FieldError::new(field_name(path, &message), message)])
+fn syntax(err: serde_json::Error) -> AppError {
+    AppError::BadRequest(format!("The body is not valid JSON: {err}."))
+}
+
+/// Reads the body again and again, each time putting a stand-in of the right shape where serde
+/// stopped, so that one 422 names every missing, unknown and bad field, each in the API's words.
+/// `None` when the body cannot be walked so (the caller reports serde's first error instead).
+fn every_bad_field<T: DeserializeOwned + ToSchema>(body: &[u8]) -> Option<AppError> {
+    let mut value: Value = serde_json::from_slice(body).ok()?;
+    let schemas = Schemas::of_body::<T>();
+    let mut errors: Vec<FieldError> = Vec::new();
+    // Each round settles one field; a body has at most this many worth reporting.
+    for _ in 0..100 {
+        let err = match serde_path_to_error::deserialize::<_, T>(&value) {
+            Ok(_) => break,
+            Err(err) => err,
+        };
+        let path = err.path().to_string();
+        let message = err.into_inner().to_string();
+        let (field, text, fix) = if let Some(name) = quoted_after(&message, "missing field `") {
+            let field = join(&path, &name);
+            let stand_in = schemas.at(&field).map(|s| schemas.stand_in(&s));
+            (
+                field,
+                "is required".to_string(),
+                Fix::Insert(path.clone(), name, stand_in),
+            )
+        } else if message.starts_with("unknown field `") {
+            let (parent, name) = split_last(&path);
+            let known = schemas
+                .at(parent)
+                .and_then(|s| {
+                    s["properties"]
+                        .as_object()
+                        .map(|p| p.keys().cloned().collect::<Vec<_>>())
+                })
+                .unwrap_or_default();
+            let text = if known.is_empty() {
+                "is not a field of this request".to_string()
+            } else {
+                format!(
+                    "is not a field of this request (it takes {})",
+                    known.join(", ")
+                )
+            };
+            (
+                path.clone(),
+                text,
+                Fix::Remove(parent.to_string(), name.to_string()),
+            )
+        } else {
+            let schema = schemas.at(&path);
+            let text = match &schema {
+                Some(s) => format!("must be {}", schemas.words(s)),
+                None => strip_position(&message),
+            };
+            let stand_in = schema.map(|s| schemas.stand_in(&s));
+            (
+                field_name(&path, &message),
+                text,
+                Fix::Replace(path.clone(), stand_in),
+            )
+        };
+        if errors.iter().any(|e| e.field == field) {
+            break;
         }
-        Category::Syntax | Category::Eof | Category::Io => {
-            AppError::BadRequest(format!("The body is not valid JSON: {err}."))
+        errors.push(FieldError::new(field, text));
+        if !fix.apply(&mut value) {
+            break;
         }
+    }
+    (!errors.is_empty()).then_some(AppError::Validation(errors))
+}
+
+/// How a reported field is set aside before the next read.
+enum Fix {
+    Insert(String, String, Option<Value>),
+    Remove(String, String),
+    Replace(String, Option<Value>),
+}
+
+impl Fix {
+    fn apply(self, value: &mut Value) -> bool {
+        match self {
+            Fix::Insert(parent, name, Some(stand_in)) => slot(value, &parent)
+                .and_then(Value::as_object_mut)
+                .map(|o| o.insert(name, stand_in))
+                .is_some(),
+            Fix::Remove(parent, name) => slot(value, &parent)
+                .and_then(Value::as_object_mut)
+                .and_then(|o| o.remove(&name))
+                .is_some(),
+            Fix::Replace(path, Some(stand_in)) if path != "." => match slot(value, &path) {
+                Some(at) => {
+                    *at = stand_in;
+                    true
+                }
+                None => false,
+            },
+            _ => false,
+        }
+    }
+}
+
+/// `missing field `email`` → `email`.
+fn quoted_after(message: &str, prefix: &str) -> Option<String> {
+    message
+        .strip_prefix(prefix)
+        .and_then(|rest| rest.split('`').next())
+        .map(str::to_string)
+}
+
+fn join(parent: &str, name: &str) -> String {
+    if parent == "." {
+        name.to_string()
+    } else {
+        format!("{parent}.{name}")
+    }
+}
+
+/// `a.b.extra` → (`a.b`, `extra`); `extra` → (`.`, `extra`).
+fn split_last(path: &str) -> (&str, &str) {
+    match path.rsplit_once('.') {
+        Some((parent, name)) if !parent.is_empty() => (parent, name),
+        _ => (".", path.trim_start_matches('.')),
     }
 }
 
@@ -178,12 +307,42 @@ mod tests {
     use super::*;
     use serde::Deserialize;
 
-    #[derive(Debug, Deserialize)]
+    #[derive(Debug, Deserialize, utoipa::ToSchema)]
     #[serde(deny_unknown_fields)]
     #[allow(dead_code)]
     struct Input {
         name: String,
         count: Option<u32>,
+        on: Option<chrono::NaiveDate>,
+    }
+
+    fn errors_of(result: Result<Input, AppError>) -> Vec<(String, String)> {
+        match result {
+            Err(AppError::Validation(errors)) => {
+                errors.into_iter().map(|e| (e.field, e.message)).collect()
+            }
+            other => panic!("expected 422, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_bad_and_missing_field_is_reported_at_once_in_the_apis_words() {
+        let errors = errors_of(parse(br#"{"count": "60", "on": "2027-02-30", "extra": 1}"#));
+        assert_eq!(
+            errors,
+            vec![
+                (
+                    "count".to_string(),
+                    "must be a whole number, 0 or more".to_string()
+                ),
+                (
+                    "extra".to_string(),
+                    "is not a field of this request (it takes count, name, on)".to_string()
+                ),
+                ("on".to_string(), "must be a date, YYYY-MM-DD".to_string()),
+                ("name".to_string(), "is required".to_string()),
+            ]
+        );
     }
 
     fn field_of(result: Result<Input, AppError>) -> String {

@@ -367,3 +367,114 @@ async fn invisible_names_and_bidi_overrides_in_names_and_titles_are_422() {
     .await
     .expect(200);
 }
+
+/// A 422 lists every missing and bad field at once, each message in the API's words (what is
+/// expected: a date, a whole number, true or false, one of the values), never the parser's
+/// (`expected i32`, `input contains invalid characters`).
+#[actix_web::test]
+async fn a_422_names_every_bad_field_at_once_in_the_apis_words() {
+    let app = spawn_app().await;
+    let admin = app.admin("Ada").await;
+    let messages = |res: crate::helpers::Resp| -> Vec<(String, String)> {
+        let problem = res.expect_problem(422);
+        problem["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["field"].as_str().unwrap().to_string(),
+                    e["message"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let parser_words = [
+        "expected",
+        "invalid type",
+        "i32",
+        "i64",
+        "u32",
+        "string \"",
+        "parse",
+        "variant",
+        "input",
+    ];
+    let check = |got: &[(String, String)]| {
+        for (field, message) in got {
+            assert!(
+                !parser_words.iter().any(|w| message.contains(w)),
+                "{field}: {message}"
+            );
+        }
+    };
+
+    let got = messages(app.post("/auth/register", None, json!({})).await);
+    let fields: Vec<&str> = got.iter().map(|(f, _)| f.as_str()).collect();
+    assert_eq!(fields, vec!["email", "password", "display_name"], "{got:?}");
+    assert!(got.iter().all(|(_, m)| m == "is required"), "{got:?}");
+
+    let got = messages(
+        app.post(
+            "/watches",
+            Some(&admin.token),
+            json!({"name": "Night watch", "timezone": "UTC", "starts_on": "2027-02-30",
+                   "slot_minutes": "60", "min_per_slot": true}),
+        )
+        .await,
+    );
+    check(&got);
+    let find = |f: &str| {
+        got.iter()
+            .find(|(field, _)| field == f)
+            .map(|(_, m)| m.clone())
+    };
+    assert_eq!(
+        find("starts_on").as_deref(),
+        Some("must be a date, YYYY-MM-DD"),
+        "{got:?}"
+    );
+    assert!(
+        find("slot_minutes").is_some_and(|m| m.starts_with("must be a whole number")),
+        "{got:?}"
+    );
+    assert!(
+        find("min_per_slot").is_some_and(|m| m.starts_with("must be a whole number")),
+        "{got:?}"
+    );
+
+    let got = messages(
+        app.post(
+            "/prayer-requests",
+            Some(&admin.token),
+            json!({"title": "t", "body": "b", "category": "healing", "kind": "prayr", "urgent": "yes"}),
+        )
+        .await,
+    );
+    check(&got);
+    assert!(
+        got.contains(&("kind".into(), "must be one of prayer, intercession".into())),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&("urgent".into(), "must be true or false".into())),
+        "{got:?}"
+    );
+
+    let got = messages(
+        app.get(
+            "/prayer-requests?limit=&urgent=maybe&sort=oldest",
+            Some(&admin.token),
+        )
+        .await,
+    );
+    check(&got);
+    let fields: Vec<&str> = got.iter().map(|(f, _)| f.as_str()).collect();
+    assert_eq!(fields, vec!["limit", "urgent", "sort"], "{got:?}");
+    assert_eq!(got[0].1, "must be a whole number");
+    assert_eq!(got[1].1, "must be true or false");
+    assert!(
+        got[2].1.starts_with("must be one of newest, needs_prayer"),
+        "{got:?}"
+    );
+}
