@@ -22,9 +22,7 @@ pub struct MemberRow {
     pub active: bool,
     pub timezone: String,
     pub max_active_assignments: Option<i32>,
-    #[diesel(deserialize_as = crate::db::StoredTimestamp)]
     pub created_at: NaiveDateTime,
-    #[diesel(deserialize_as = crate::db::StoredTimestamp)]
     pub updated_at: NaiveDateTime,
 }
 
@@ -44,7 +42,6 @@ pub struct MemberProfile {
     pub active: bool,
     pub timezone: String,
     pub max_active_assignments: Option<i32>,
-    #[diesel(deserialize_as = crate::db::StoredTimestamp)]
     pub created_at: NaiveDateTime,
 }
 
@@ -118,13 +115,9 @@ pub struct RefreshTokenRow {
     pub family_id: String,
     pub member_id: String,
     pub token_hash: String,
-    #[diesel(deserialize_as = crate::db::StoredTimestamp)]
     pub created_at: NaiveDateTime,
-    #[diesel(deserialize_as = crate::db::StoredTimestamp)]
     pub expires_at: NaiveDateTime,
-    #[diesel(deserialize_as = crate::db::StoredOptionalTimestamp)]
     pub used_at: Option<NaiveDateTime>,
-    #[diesel(deserialize_as = crate::db::StoredOptionalTimestamp)]
     pub revoked_at: Option<NaiveDateTime>,
 }
 

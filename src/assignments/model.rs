@@ -56,9 +56,7 @@ pub struct AssignmentRow {
     pub status: String,
     pub reason: Option<String>,
     pub assigned_by: Option<String>,
-    #[diesel(deserialize_as = crate::db::StoredTimestamp)]
     pub created_at: NaiveDateTime,
-    #[diesel(deserialize_as = crate::db::StoredTimestamp)]
     pub updated_at: NaiveDateTime,
 }
 

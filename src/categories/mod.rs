@@ -17,9 +17,7 @@ pub struct CategoryRow {
     pub id: String,
     pub name: String,
     pub description: Option<String>,
-    #[diesel(deserialize_as = crate::db::StoredTimestamp)]
     pub created_at: NaiveDateTime,
-    #[diesel(deserialize_as = crate::db::StoredTimestamp)]
     pub updated_at: NaiveDateTime,
 }
 

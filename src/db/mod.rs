@@ -2,13 +2,10 @@
 //! database (`read` and `write`), both run off the actix workers because diesel blocks.
 
 mod connection;
-mod fixed_update;
 mod id_list;
 mod migrations;
 pub mod schema;
-mod shaped;
 mod sqlite_writer;
-mod stored_time;
 
 use std::time::Duration;
 
@@ -16,12 +13,9 @@ use actix_web::web;
 use diesel::Connection;
 
 pub use connection::{Backend, ConnectionManager, DatabaseUrl, DbConnection, MultiBackend, Pooled};
-pub use fixed_update::{fixed_update, FixedUpdate};
 pub use id_list::{in_ids, InIds};
 pub use migrations::run_migrations;
-pub use shaped::{shaped, Shaped};
 use sqlite_writer::SqliteWriter;
-pub use stored_time::{StoredDate, StoredOptionalDate, StoredOptionalTimestamp, StoredTimestamp};
 
 use crate::error::AppError;
 

@@ -39,16 +39,13 @@ pub struct FastRow {
     pub name: String,
     pub description: Option<String>,
     pub fast_type: String,
-    #[diesel(deserialize_as = crate::db::StoredDate)]
     pub starts_on: NaiveDate,
     pub days: i32,
     pub timezone: String,
     pub team_id: Option<String>,
     pub min_per_day: Option<i32>,
     pub created_by: Option<String>,
-    #[diesel(deserialize_as = crate::db::StoredTimestamp)]
     pub created_at: NaiveDateTime,
-    #[diesel(deserialize_as = crate::db::StoredTimestamp)]
     pub updated_at: NaiveDateTime,
 }
 
@@ -83,9 +80,7 @@ pub struct ParticipantRow {
     pub member_id: String,
     pub fast_type: String,
     pub all_days: bool,
-    #[diesel(deserialize_as = crate::db::StoredTimestamp)]
     pub joined_at: NaiveDateTime,
-    #[diesel(deserialize_as = crate::db::StoredTimestamp)]
     pub updated_at: NaiveDateTime,
 }
 
@@ -98,9 +93,7 @@ pub struct CheckInRow {
     pub day: i32,
     pub kept: String,
     pub note: Option<String>,
-    #[diesel(deserialize_as = crate::db::StoredTimestamp)]
     pub created_at: NaiveDateTime,
-    #[diesel(deserialize_as = crate::db::StoredTimestamp)]
     pub updated_at: NaiveDateTime,
 }
 

@@ -65,27 +65,21 @@ pub struct RequestRow {
     pub anonymous: bool,
     pub allow_comments: bool,
     pub status: String,
-    #[diesel(deserialize_as = crate::db::StoredDate)]
     pub expires_on: NaiveDate,
     pub prayer_count: i64,
     pub intercessor_count: i64,
-    #[diesel(deserialize_as = crate::db::StoredOptionalTimestamp)]
     pub last_prayed_at: Option<NaiveDateTime>,
     pub requester_id: Option<String>,
     pub submitter_name: Option<String>,
     pub submitter_email: Option<String>,
     pub flagged: bool,
     pub flag_reason: Option<String>,
-    #[diesel(deserialize_as = crate::db::StoredOptionalTimestamp)]
     pub flagged_at: Option<NaiveDateTime>,
     pub rejection_reason: Option<String>,
-    #[diesel(deserialize_as = crate::db::StoredOptionalTimestamp)]
     pub answered_at: Option<NaiveDateTime>,
     pub testimony: Option<String>,
     pub share_testimony: bool,
-    #[diesel(deserialize_as = crate::db::StoredTimestamp)]
     pub created_at: NaiveDateTime,
-    #[diesel(deserialize_as = crate::db::StoredTimestamp)]
     pub updated_at: NaiveDateTime,
 }
 
@@ -334,7 +328,6 @@ pub struct PrayerRow {
     pub member_id: Option<String>,
     pub note: Option<String>,
     pub anonymous: bool,
-    #[diesel(deserialize_as = crate::db::StoredTimestamp)]
     pub created_at: NaiveDateTime,
 }
 
@@ -368,7 +361,6 @@ pub struct UpdateRow {
     pub request_id: String,
     pub author_id: Option<String>,
     pub body: String,
-    #[diesel(deserialize_as = crate::db::StoredTimestamp)]
     pub created_at: NaiveDateTime,
 }
 
@@ -380,7 +372,6 @@ pub struct CommentRow {
     pub request_id: String,
     pub author_id: Option<String>,
     pub body: String,
-    #[diesel(deserialize_as = crate::db::StoredTimestamp)]
     pub created_at: NaiveDateTime,
 }
 

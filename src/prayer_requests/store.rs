@@ -12,7 +12,7 @@ use crate::db::schema::{
     categories, members, prayer_requests, prayers, request_comments, request_intercessors,
     request_updates,
 };
-use crate::db::{fixed_update, in_ids, shaped, DbConnection, MultiBackend};
+use crate::db::{in_ids, DbConnection, MultiBackend};
 use crate::error::{AppError, AppResult};
 
 pub fn insert(conn: &mut DbConnection, row: &RequestRow) -> AppResult<()> {
@@ -115,55 +115,6 @@ pub struct ListFilter {
     pub team_id: Option<String>,
 }
 
-impl ListFilter {
-    /// No filter at all: the list as a church app first opens it. Its statements are few and
-    /// fixed in shape, so they are loaded under marker types ([`load_plain!`]).
-    fn is_plain(&self) -> bool {
-        // Every field named, so that a new filter cannot be forgotten here.
-        let ListFilter {
-            status,
-            category_id,
-            kind,
-            urgent,
-            mine,
-            flagged,
-            q,
-            assigned_to_me,
-            team_id,
-        } = self;
-        status.is_none()
-            && category_id.is_none()
-            && kind.is_none()
-            && urgent.is_none()
-            && mine.is_none()
-            && flagged.is_none()
-            && q.is_none()
-            && !assigned_to_me
-            && team_id.is_none()
-    }
-}
-
-/// The marker of an unfiltered list statement (see `db::shaped`): which statement (`S`: newest,
-/// or a cold or hot segment of `needs_prayer`), for a leader or a member, on a first page or
-/// resumed after a cursor. Nothing else changes its SQL: the viewer's id, the urgency tier, the
-/// cursor's values and the times are binds (`plain_lists_keep_their_shape` checks).
-struct PlainList<S, const LEADER: bool, const RESUMED: bool>(std::marker::PhantomData<S>);
-struct NewestStatement;
-struct ColdStatement;
-struct HotStatement;
-
-/// Loads an unfiltered list's statement under its [`PlainList`] marker.
-macro_rules! load_plain {
-    ($conn:expr, $query:expr, $statement:ty, $leader:expr, $resumed:expr) => {
-        match ($leader, $resumed) {
-            (false, false) => shaped::<PlainList<$statement, false, false>, _>($query).load($conn),
-            (false, true) => shaped::<PlainList<$statement, false, true>, _>($query).load($conn),
-            (true, false) => shaped::<PlainList<$statement, true, false>, _>($query).load($conn),
-            (true, true) => shaped::<PlainList<$statement, true, true>, _>($query).load($conn),
-        }
-    };
-}
-
 /// Where a page of a list starts.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
@@ -260,20 +211,14 @@ pub fn list(
     match sort {
         Sort::Newest => {
             let mut query = filtered(viewer, filter, filter.status, today);
-            let mut resumed = false;
             if let Some(ListCursor::Newest(id)) = after {
                 query = query.filter(prayer_requests::id.lt(id));
-                resumed = true;
             }
             let query = query
                 .select(RequestRow::as_select())
                 .order(prayer_requests::id.desc())
                 .limit(fetch);
-            let rows: Vec<RequestRow> = if filter.is_plain() {
-                load_plain!(conn, query, NewestStatement, viewer.leader, resumed)?
-            } else {
-                query.load(conn)?
-            };
+            let rows: Vec<RequestRow> = query.load(conn)?;
             Ok(rows.into_iter().map(|r| (r, None)).collect())
         }
         Sort::NeedsPrayer => needs_prayer(conn, viewer, filter, after, fetch, now),
@@ -298,7 +243,6 @@ fn needs_prayer(
 ) -> AppResult<Vec<Listed>> {
     let today = now.date();
     let status = filter.status.or(Some(Status::Active));
-    let plain = filter.is_plain();
     let cutoff = now - Duration::days(7);
     let recent = || {
         prayers::table
@@ -328,7 +272,6 @@ fn needs_prayer(
             break;
         }
         let resume_here = if i == start { resume.clone() } else { None };
-        let resumed = resume_here.is_some();
         let query =
             filtered(viewer, filter, status, today).filter(prayer_requests::urgent.eq(urgent));
         if hot {
@@ -344,11 +287,7 @@ fn needs_prayer(
                 .select((RequestRow::as_select(), recent()))
                 .order((recent().asc(), prayer_requests::id.asc()))
                 .limit(wanted);
-            let found: Vec<(RequestRow, i64)> = if plain {
-                load_plain!(conn, query, HotStatement, viewer.leader, resumed)?
-            } else {
-                query.load(conn)?
-            };
+            let found: Vec<(RequestRow, i64)> = query.load(conn)?;
             rows.extend(found.into_iter().map(|(r, n)| (r, Some(n))));
         } else {
             let mut query = query.filter(
@@ -363,11 +302,7 @@ fn needs_prayer(
                 .select(RequestRow::as_select())
                 .order(prayer_requests::id.asc())
                 .limit(wanted);
-            let found: Vec<RequestRow> = if plain {
-                load_plain!(conn, query, ColdStatement, viewer.leader, resumed)?
-            } else {
-                query.load(conn)?
-            };
+            let found: Vec<RequestRow> = query.load(conn)?;
             rows.extend(found.into_iter().map(|r| (r, Some(0))));
         }
     }
@@ -410,19 +345,14 @@ pub fn record_prayer(conn: &mut DbConnection, row: &PrayerRow, member_id: &str) 
         .values(row)
         .execute(conn)?;
     let first_time = insert_intercessor(conn, &row.request_id, member_id, row.created_at)?;
-    /// Names the counters' update in the statement cache (see [`fixed_update`]).
-    struct CountPrayer;
-    fixed_update::<CountPrayer, _, _, _>(
-        prayer_requests::table,
-        prayer_requests::id.eq(&row.request_id),
-        (
+    diesel::update(prayer_requests::table.find(&row.request_id))
+        .set((
             prayer_requests::prayer_count.eq(prayer_requests::prayer_count + 1),
             prayer_requests::intercessor_count
                 .eq(prayer_requests::intercessor_count + i64::from(first_time)),
             prayer_requests::last_prayed_at.eq(row.created_at),
-        ),
-    )
-    .execute(conn)?;
+        ))
+        .execute(conn)?;
     Ok(())
 }
 
@@ -542,9 +472,9 @@ mod tests {
         }
     }
 
-    /// Every statement of a prayer is prepared once per connection and reused: diesel reports a
-    /// statement when it enters the cache, so over four prayers (first and repeated, with and
-    /// without a note) each statement is reported once. diesel's own `UPDATE` never entered it.
+    /// A prayer's inserts are prepared once per connection and reused: diesel reports a statement
+    /// when it enters the cache, so over four prayers (first and repeated, with and without a
+    /// note) each insert is reported once. (diesel prepares every `UPDATE` anew, by design.)
     #[test]
     fn a_prayer_prepares_each_of_its_statements_once() {
         let cached = Arc::new(Mutex::new(Vec::new()));
@@ -568,88 +498,6 @@ mod tests {
             count("INSERT OR IGNORE INTO `request_intercessors`"),
             1,
             "{cached:#?}"
-        );
-        assert_eq!(count("UPDATE `prayer_requests`"), 1, "{cached:#?}");
-    }
-}
-
-#[cfg(test)]
-mod shape_tests {
-    use chrono::NaiveDate;
-
-    use super::*;
-    use crate::db::testing::statements_of;
-
-    /// The SQL of each statement an unfiltered list runs (on an empty database every segment of
-    /// `needs_prayer` runs, each finding nothing).
-    fn sql_of(
-        leader: bool,
-        member: &str,
-        sort: Sort,
-        after: Option<ListCursor>,
-        day: u32,
-    ) -> Vec<String> {
-        let viewer = Viewer {
-            id: member.into(),
-            leader,
-        };
-        let now = NaiveDate::from_ymd_opt(2026, 11, day)
-            .unwrap()
-            .and_hms_opt(day, 0, 0)
-            .unwrap();
-        statements_of(|conn| {
-            list(conn, &viewer, &ListFilter::default(), sort, after, 21, now).unwrap();
-        })
-    }
-
-    /// [`PlainList`] promises `db::shaped` that nothing but its marker's parameters changes a
-    /// statement's SQL: not the viewer, the day, the cursor's values, nor (for `needs_prayer`'s
-    /// segments, which share a marker across the two urgency tiers) the tier.
-    #[test]
-    fn plain_lists_keep_their_shape() {
-        let newest = |id: &str| Some(ListCursor::Newest(id.into()));
-        let needs = |urgent, n, id: &str| Some(ListCursor::NeedsPrayer(urgent, n, id.into()));
-        for leader in [false, true] {
-            let one = |sort, after, day| sql_of(leader, "member-one", sort, after, day);
-            let other = |sort, after, day| sql_of(leader, "member-two", sort, after, day);
-
-            let first = one(Sort::Newest, None, 3);
-            assert_eq!(first.len(), 1, "{first:?}");
-            assert_eq!(first, other(Sort::Newest, None, 20));
-            let resumed = one(Sort::Newest, newest("a"), 3);
-            assert_eq!(resumed, other(Sort::Newest, newest("zz"), 20));
-            assert_ne!(first, resumed);
-
-            // A first page: urgent cold, urgent hot, calm cold, calm hot.
-            let segments = one(Sort::NeedsPrayer, None, 3);
-            assert_eq!(segments.len(), 4, "{segments:?}");
-            assert_eq!(segments, other(Sort::NeedsPrayer, None, 20));
-            assert_eq!(segments[0], segments[2], "cold segments share a marker");
-            assert_eq!(segments[1], segments[3], "hot segments share a marker");
-            assert_ne!(segments[0], segments[1]);
-
-            // Resumed in a cold segment (urgent, then calm): the resumed statement is alike in
-            // both tiers, and the segments after it are the first page's.
-            let urgent_cold = one(Sort::NeedsPrayer, needs(true, 0, "a"), 3);
-            let calm_cold = other(Sort::NeedsPrayer, needs(false, 0, "zz"), 20);
-            assert_eq!(urgent_cold.len(), 4);
-            assert_eq!(calm_cold.len(), 2);
-            assert_eq!(urgent_cold[0], calm_cold[0]);
-            assert_ne!(urgent_cold[0], segments[0]);
-            assert_eq!(urgent_cold[1..], segments[1..]);
-            // Resumed in a hot segment, whatever the count.
-            let urgent_hot = one(Sort::NeedsPrayer, needs(true, 2, "a"), 3);
-            let calm_hot = other(Sort::NeedsPrayer, needs(false, 7, "zz"), 20);
-            assert_eq!(urgent_hot.len(), 3);
-            assert_eq!(calm_hot.len(), 1);
-            assert_eq!(urgent_hot[0], calm_hot[0]);
-            assert_ne!(urgent_hot[0], segments[1]);
-            assert_eq!(urgent_hot[1..], segments[2..]);
-        }
-        // And a leader's statements are not a member's.
-        assert_ne!(
-            sql_of(true, "m", Sort::Newest, None, 3),
-            sql_of(false, "m", Sort::Newest, None, 3)
         );
     }
 }

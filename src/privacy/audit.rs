@@ -34,7 +34,6 @@ pub struct AuditRow {
     pub subject_type: String,
     pub subject_id: String,
     pub detail: Option<String>,
-    #[diesel(deserialize_as = crate::db::StoredTimestamp)]
     pub created_at: NaiveDateTime,
 }
 

@@ -25,11 +25,8 @@ pub struct TeamRow {
     pub name: String,
     pub name_key: String,
     pub description: Option<String>,
-    #[diesel(deserialize_as = crate::db::StoredTimestamp)]
     pub created_at: NaiveDateTime,
-    #[diesel(deserialize_as = crate::db::StoredTimestamp)]
     pub updated_at: NaiveDateTime,
-    #[diesel(deserialize_as = crate::db::StoredOptionalTimestamp)]
     pub deleted_at: Option<NaiveDateTime>,
 }
 
@@ -39,7 +36,6 @@ pub struct TeamMemberRow {
     pub team_id: String,
     pub member_id: String,
     pub team_role: String,
-    #[diesel(deserialize_as = crate::db::StoredTimestamp)]
     pub joined_at: NaiveDateTime,
 }
 

@@ -19,9 +19,7 @@ pub struct WatchRow {
     pub description: Option<String>,
     pub team_id: Option<String>,
     pub timezone: String,
-    #[diesel(deserialize_as = crate::db::StoredDate)]
     pub starts_on: NaiveDate,
-    #[diesel(deserialize_as = crate::db::StoredOptionalDate)]
     pub ends_on: Option<NaiveDate>,
     pub slot_minutes: i32,
     pub day_start: i32,
@@ -29,9 +27,7 @@ pub struct WatchRow {
     pub min_per_slot: i32,
     pub max_per_slot: Option<i32>,
     pub created_by: Option<String>,
-    #[diesel(deserialize_as = crate::db::StoredTimestamp)]
     pub created_at: NaiveDateTime,
-    #[diesel(deserialize_as = crate::db::StoredTimestamp)]
     pub updated_at: NaiveDateTime,
 }
 
@@ -207,12 +203,9 @@ pub struct SignupRow {
     pub id: String,
     pub watch_id: String,
     pub member_id: String,
-    #[diesel(deserialize_as = crate::db::StoredTimestamp)]
     pub slot_start: NaiveDateTime,
     pub repeat_weekly: bool,
-    #[diesel(deserialize_as = crate::db::StoredOptionalDate)]
     pub until: Option<NaiveDate>,
-    #[diesel(deserialize_as = crate::db::StoredTimestamp)]
     pub created_at: NaiveDateTime,
 }
 
@@ -222,9 +215,7 @@ pub struct HeldSlotRow {
     pub signup_id: String,
     pub watch_id: String,
     pub member_id: String,
-    #[diesel(deserialize_as = crate::db::StoredTimestamp)]
     pub slot_start: NaiveDateTime,
-    #[diesel(deserialize_as = crate::db::StoredTimestamp)]
     pub slot_end: NaiveDateTime,
 }
 
@@ -285,10 +276,8 @@ pub struct CheckInRow {
     pub id: String,
     pub watch_id: String,
     pub member_id: String,
-    #[diesel(deserialize_as = crate::db::StoredTimestamp)]
     pub slot_start: NaiveDateTime,
     pub note: Option<String>,
-    #[diesel(deserialize_as = crate::db::StoredTimestamp)]
     pub created_at: NaiveDateTime,
 }
 
