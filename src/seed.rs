@@ -11,16 +11,19 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::accounts::model::{search_key, MemberRow};
-use crate::assignments::model::AssignmentRow;
+use crate::assignments::model::{AssignmentRow, AssignmentStatus};
+use crate::auth::roles::Role;
 use crate::db::schema::{
     assignments, fast_check_ins, fast_focus, fast_participants, fasts, members, prayer_requests,
     prayers, team_members, teams,
 };
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult, ProblemType};
-use crate::fasts::model::{CheckInRow, FastRow, FocusRow, ParticipantRow};
-use crate::prayer_requests::model::{NewRequestRow, PrayerRow, RequestRow};
-use crate::teams::model::{TeamMemberRow, TeamRow};
+use crate::fasts::model::{CheckInRow, FastRow, FastType, FocusRow, Kept, ParticipantRow};
+use crate::prayer_requests::model::{
+    Kind, NewRequestRow, PrayerRow, RequestRow, Status, Visibility,
+};
+use crate::teams::model::{TeamMemberRow, TeamRole, TeamRow};
 use crate::watches::model::{HeldSlotRow, SignupRow, WatchRow};
 
 pub const PASSWORD: &str = "seed password";
@@ -90,9 +93,9 @@ pub fn seed(conn: &mut DbConnection, scale: &Scale, now: NaiveDateTime) -> AppRe
     let member_rows: Vec<MemberRow> = (0..scale.members)
         .map(|i| {
             let (email, role) = match i {
-                0 => ("admin@seed.example".to_string(), "admin"),
-                1..=10 => (format!("m{i}@seed.example"), "leader"),
-                _ => (format!("m{i}@seed.example"), "member"),
+                0 => ("admin@seed.example".to_string(), Role::Admin),
+                1..=10 => (format!("m{i}@seed.example"), Role::Leader),
+                _ => (format!("m{i}@seed.example"), Role::Member),
             };
             let name = format!("Member {i}");
             MemberRow {
@@ -101,7 +104,7 @@ pub fn seed(conn: &mut DbConnection, scale: &Scale, now: NaiveDateTime) -> AppRe
                 email,
                 display_name: name,
                 password_hash: hash.clone(),
-                role: role.into(),
+                role,
                 active: true,
                 timezone: "America/New_York".into(),
                 max_active_assignments: (i % 3 == 0).then_some(5),
@@ -132,7 +135,11 @@ pub fn seed(conn: &mut DbConnection, scale: &Scale, now: NaiveDateTime) -> AppRe
         .map(|(i, id)| TeamMemberRow {
             team_id: team_rows[i % team_rows.len()].id.clone(),
             member_id: (*id).clone(),
-            team_role: if i <= 20 { "leader" } else { "member" }.into(),
+            team_role: if i <= 20 {
+                TeamRole::Leader
+            } else {
+                TeamRole::Member
+            },
             joined_at: now,
         })
         .collect();
@@ -141,9 +148,20 @@ pub fn seed(conn: &mut DbConnection, scale: &Scale, now: NaiveDateTime) -> AppRe
     let categories: Vec<String> = crate::db::schema::categories::table
         .select(crate::db::schema::categories::id)
         .load(conn)?;
-    let visibilities = ["congregation", "congregation", "team", "leaders"];
+    let visibilities = [
+        Visibility::Congregation,
+        Visibility::Congregation,
+        Visibility::Team,
+        Visibility::Leaders,
+    ];
     let statuses = [
-        "active", "active", "active", "active", "answered", "closed", "pending",
+        Status::Active,
+        Status::Active,
+        Status::Active,
+        Status::Active,
+        Status::Answered,
+        Status::Closed,
+        Status::Pending,
     ];
     let mut made_requests = 0;
     let mut made_prayers = 0;
@@ -176,7 +194,7 @@ pub fn seed(conn: &mut DbConnection, scale: &Scale, now: NaiveDateTime) -> AppRe
                     request_id: id.clone(),
                     team_id: Some(team_rows[i % team_rows.len()].id.clone()),
                     member_id: (i % 20 == 0).then(|| ids[i % ids.len()].clone()),
-                    status: "assigned".into(),
+                    status: AssignmentStatus::Assigned,
                     reason: None,
                     assigned_by: Some(ids[1].clone()),
                     created_at: created,
@@ -190,13 +208,13 @@ pub fn seed(conn: &mut DbConnection, scale: &Scale, now: NaiveDateTime) -> AppRe
                 title,
                 body,
                 category_id: categories[i % categories.len()].clone(),
-                kind: "prayer".into(),
+                kind: Kind::Prayer,
                 on_behalf_of: None,
-                visibility: visibilities[i % visibilities.len()].into(),
+                visibility: visibilities[i % visibilities.len()],
                 urgent: i % 50 == 0,
                 anonymous: i % 7 == 0,
                 allow_comments: i % 3 == 0,
-                status: statuses[i % statuses.len()].into(),
+                status: statuses[i % statuses.len()],
                 expires_on: (created + Duration::days(30)).date().max(now.date()),
                 prayer_count: n_prayers as i64,
                 intercessor_count: n_prayers as i64,
@@ -331,7 +349,7 @@ fn seed_fast(
         id: uuid::Uuid::now_v7().to_string(),
         name: "21-day Daniel fast".into(),
         description: Some("Vegetables, water, and prayer for revival.".into()),
-        fast_type: "daniel".into(),
+        fast_type: FastType::Daniel,
         starts_on: now.date() - Duration::days(10),
         days,
         timezone: "America/New_York".into(),
@@ -358,14 +376,14 @@ fn seed_fast(
         .map(|id| ParticipantRow {
             fast_id: fast.id.clone(),
             member_id: (*id).clone(),
-            fast_type: "daniel".into(),
+            fast_type: FastType::Daniel,
             all_days: true,
             joined_at: now - Duration::days(11),
             updated_at: now - Duration::days(11),
         })
         .collect();
     insert_batches!(conn, fast_participants::table, &participants);
-    let kept = ["yes", "yes", "yes", "partial", "no"];
+    let kept = [Kept::Yes, Kept::Yes, Kept::Yes, Kept::Partial, Kept::No];
     let check_ins: Vec<CheckInRow> = taking_part
         .iter()
         .flat_map(|id| (1..=10).map(move |day| (id, day)))
@@ -374,7 +392,7 @@ fn seed_fast(
             fast_id: fast.id.clone(),
             member_id: (*id).clone(),
             day,
-            kept: kept[(day as usize) % kept.len()].into(),
+            kept: kept[(day as usize) % kept.len()],
             note: None,
             created_at: now - Duration::days(i64::from(11 - day)),
             updated_at: now - Duration::days(i64::from(11 - day)),

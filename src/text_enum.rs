@@ -1,5 +1,10 @@
 //! `text_enum!`: an enum stored as text and shown as a snake_case string, declared once with its
 //! exact spelling, so the API, the database and the OpenAPI schema cannot drift apart.
+//!
+//! The enum is a diesel type of its own (`Text` in SQL): rows hold `Role`, `Status`,
+//! `Visibility`, and queries compare columns with the enum (`status.eq(Status::Active)`), never
+//! with a string spelled out again. A stored value the enum does not know is a deserialization
+//! error naming the type and the value, which the request answers as a 500.
 
 #[macro_export]
 macro_rules! text_enum {
@@ -13,7 +18,9 @@ macro_rules! text_enum {
         #[derive(
             Debug, Clone, Copy, PartialEq, Eq, Hash,
             serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+            diesel::expression::AsExpression, diesel::deserialize::FromSqlRow,
         )]
+        #[diesel(sql_type = diesel::sql_types::Text)]
         pub enum $name {
             $( $(#[$vmeta])* #[serde(rename = $text)] $variant ),+
         }
@@ -27,16 +34,95 @@ macro_rules! text_enum {
                 }
             }
 
-            /// Reads a stored value; anything else in the database is a bug, not user input.
-            pub fn from_db(value: &str) -> Result<Self, $crate::error::AppError> {
+            /// The variant spelled `value`, if any.
+            pub fn parse(value: &str) -> Option<Self> {
                 match value {
-                    $( $text => Ok($name::$variant), )+
-                    other => Err($crate::error::AppError::Internal(anyhow::anyhow!(
-                        concat!("unknown ", stringify!($name), " in the database: {}"),
-                        other
-                    ))),
+                    $( $text => Some($name::$variant), )+
+                    _ => None,
                 }
             }
         }
+
+        impl diesel::serialize::ToSql<diesel::sql_types::Text, $crate::db::MultiBackend> for $name {
+            fn to_sql<'b>(
+                &'b self,
+                out: &mut diesel::serialize::Output<'b, '_, $crate::db::MultiBackend>,
+            ) -> diesel::serialize::Result {
+                out.set_value((diesel::sql_types::Text, self.as_str()));
+                Ok(diesel::serialize::IsNull::No)
+            }
+        }
+
+        // The backends' own, for statements run on the connection of one backend (upserts).
+        impl diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg> for $name {
+            fn to_sql<'b>(
+                &'b self,
+                out: &mut diesel::serialize::Output<'b, '_, diesel::pg::Pg>,
+            ) -> diesel::serialize::Result {
+                <str as diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg>>::to_sql(
+                    self.as_str(),
+                    out,
+                )
+            }
+        }
+
+        impl diesel::serialize::ToSql<diesel::sql_types::Text, diesel::sqlite::Sqlite> for $name {
+            fn to_sql<'b>(
+                &'b self,
+                out: &mut diesel::serialize::Output<'b, '_, diesel::sqlite::Sqlite>,
+            ) -> diesel::serialize::Result {
+                <str as diesel::serialize::ToSql<diesel::sql_types::Text, diesel::sqlite::Sqlite>>::to_sql(
+                    self.as_str(),
+                    out,
+                )
+            }
+        }
+
+        impl diesel::deserialize::FromSql<diesel::sql_types::Text, $crate::db::MultiBackend> for $name {
+            fn from_sql(
+                bytes: <$crate::db::MultiBackend as diesel::backend::Backend>::RawValue<'_>,
+            ) -> diesel::deserialize::Result<Self> {
+                let text: String = bytes.from_sql::<String, diesel::sql_types::Text>()?;
+                $name::parse(&text).ok_or_else(|| {
+                    format!(concat!("unknown ", stringify!($name), " in the database: {}"), text)
+                        .into()
+                })
+            }
+        }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::prelude::*;
+    use diesel::sql_types::Text;
+
+    use crate::auth::roles::Role;
+    use crate::db::testing::fresh;
+
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        role: Role,
+    }
+
+    /// A stored value reads back as its variant; one the enum does not know is an error naming
+    /// the type and the value, never a silent default.
+    #[test]
+    fn stored_values_read_as_their_variant_and_unknown_ones_fail() {
+        let mut conn = fresh();
+        let rows: Vec<Row> = diesel::sql_query("SELECT 'leader' AS role")
+            .load(&mut conn)
+            .unwrap();
+        assert_eq!(rows[0].role, Role::Leader);
+        let err = diesel::sql_query("SELECT 'pope' AS role")
+            .load::<Row>(&mut conn)
+            .err()
+            .expect("an unknown role fails");
+        assert!(
+            err.to_string()
+                .contains("unknown Role in the database: pope"),
+            "{err}"
+        );
+    }
 }

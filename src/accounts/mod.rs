@@ -67,7 +67,7 @@ impl NewMember {
             email: self.email,
             display_name: self.display_name,
             password_hash,
-            role: role.as_str().to_string(),
+            role,
             active: true,
             timezone: self.timezone,
             max_active_assignments: None,

@@ -18,7 +18,7 @@ pub struct MemberRow {
     pub display_name: String,
     pub search_key: String,
     pub password_hash: String,
-    pub role: String,
+    pub role: Role,
     pub active: bool,
     pub timezone: String,
     pub max_active_assignments: Option<i32>,
@@ -38,7 +38,7 @@ pub struct MemberProfile {
     pub id: String,
     pub email: String,
     pub display_name: String,
-    pub role: String,
+    pub role: Role,
     pub active: bool,
     pub timezone: String,
     pub max_active_assignments: Option<i32>,
@@ -95,7 +95,7 @@ impl TryFrom<MemberProfile> for Member {
     type Error = AppError;
     fn try_from(row: MemberProfile) -> Result<Self, AppError> {
         Ok(Member {
-            role: Role::from_db(&row.role)?,
+            role: row.role,
             id: row.id,
             email: row.email,
             display_name: row.display_name,
@@ -214,7 +214,7 @@ pub struct MemberChanges {
     pub search_key: Option<String>,
     pub timezone: Option<String>,
     pub max_active_assignments: Option<Option<i32>>,
-    pub role: Option<String>,
+    pub role: Option<Role>,
     pub active: Option<bool>,
     pub password_hash: Option<String>,
     pub updated_at: Option<NaiveDateTime>,

@@ -336,7 +336,7 @@ pub async fn list_members(
             .q
             .map(|q| q.trim().to_lowercase())
             .filter(|q| !q.is_empty()),
-        role: query.role.map(|r| r.as_str().to_string()),
+        role: query.role,
         active: query.active,
     };
     let (limit, fetch) = (page.limit, page.fetch());
@@ -412,7 +412,7 @@ pub async fn update_member(
         .db
         .write(move |conn| {
             let target = store::find(conn, &id)?.ok_or(AppError::NotFound)?;
-            let is_active_admin = target.active && target.role == Role::Admin.as_str();
+            let is_active_admin = target.active && target.role == Role::Admin;
             let stays_admin =
                 input.role.is_none_or(|r| r == Role::Admin) && input.active.unwrap_or(true);
             if is_active_admin && !stays_admin {
@@ -426,7 +426,7 @@ pub async fn update_member(
             }
             let at = now();
             let changes = MemberChanges {
-                role: input.role.map(|r| r.as_str().to_string()),
+                role: input.role,
                 active: input.active,
                 updated_at: Some(at),
                 ..Default::default()
@@ -437,7 +437,11 @@ pub async fn update_member(
             }
             let subject = [id.clone()];
             if updated.role != target.role {
-                let detail = format!("role: {} -> {}", target.role, updated.role);
+                let detail = format!(
+                    "role: {} -> {}",
+                    target.role.as_str(),
+                    updated.role.as_str()
+                );
                 audit::record(
                     conn,
                     AuditKind::RoleChanged,

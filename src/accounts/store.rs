@@ -5,6 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::model::{MemberChanges, MemberProfile, MemberRow, RefreshTokenRow};
+use crate::auth::roles::Role;
 use crate::db::schema::{members, refresh_tokens};
 use crate::db::{in_ids, DbConnection};
 use crate::error::{is_unique_violation, AppError, AppResult, ProblemType};
@@ -87,7 +88,7 @@ pub fn display_names(
 pub struct MemberFilter {
     /// Already lower-cased.
     pub q: Option<String>,
-    pub role: Option<String>,
+    pub role: Option<Role>,
     pub active: Option<bool>,
 }
 
@@ -107,7 +108,7 @@ pub fn list(
         query = query.filter(members::search_key.like(like_pattern(q)).escape('\\'));
     }
     if let Some(role) = &filter.role {
-        query = query.filter(members::role.eq(role.clone()));
+        query = query.filter(members::role.eq(*role));
     }
     if let Some(active) = filter.active {
         query = query.filter(members::active.eq(active));
@@ -136,7 +137,7 @@ pub fn like_pattern(text: &str) -> String {
 /// writer lock already serializes), so two admins demoting each other cannot both succeed.
 pub fn lock_active_admins(conn: &mut DbConnection) -> AppResult<Vec<String>> {
     let query = members::table
-        .filter(members::role.eq("admin"))
+        .filter(members::role.eq(Role::Admin))
         .filter(members::active.eq(true))
         .select(members::id);
     Ok(match conn {

@@ -26,16 +26,19 @@ crate::text_enum! {
 /// than `IN (?, ?)`: diesel does not cache a prepared statement that holds an `IN` list on SQLite,
 /// and the visibility rule, which holds this, is part of every read of a request.
 pub fn live_status() -> diesel::dsl::Or<
-    diesel::dsl::Eq<crate::db::schema::assignments::status, &'static str>,
-    diesel::dsl::Eq<crate::db::schema::assignments::status, &'static str>,
+    diesel::dsl::Eq<crate::db::schema::assignments::status, AssignmentStatus>,
+    diesel::dsl::Eq<crate::db::schema::assignments::status, AssignmentStatus>,
 > {
     use crate::db::schema::assignments::status;
     use diesel::{BoolExpressionMethods, ExpressionMethods};
-    status.eq("assigned").or(status.eq("accepted"))
+    status
+        .eq(AssignmentStatus::Assigned)
+        .or(status.eq(AssignmentStatus::Accepted))
 }
 
 impl AssignmentStatus {
-    pub const LIVE: [&'static str; 2] = ["assigned", "accepted"];
+    pub const LIVE: [AssignmentStatus; 2] =
+        [AssignmentStatus::Assigned, AssignmentStatus::Accepted];
 
     pub fn is_live(self) -> bool {
         matches!(
@@ -53,7 +56,7 @@ pub struct AssignmentRow {
     pub request_id: String,
     pub team_id: Option<String>,
     pub member_id: Option<String>,
-    pub status: String,
+    pub status: AssignmentStatus,
     pub reason: Option<String>,
     pub assigned_by: Option<String>,
     pub created_at: NaiveDateTime,

@@ -55,7 +55,7 @@ fn render(row: AssignmentRow, viewer: &Viewer) -> AppResult<Assignment> {
         || row.member_id.as_deref() == Some(&viewer.id)
         || row.assigned_by.as_deref() == Some(&viewer.id);
     Ok(Assignment {
-        status: AssignmentStatus::from_db(&row.status)?,
+        status: row.status,
         reason: if involved { row.reason } else { None },
         id: row.id,
         request_id: row.request_id,
@@ -116,7 +116,7 @@ fn new_row(
         request_id: request_id.to_string(),
         team_id,
         member_id,
-        status: AssignmentStatus::Assigned.as_str().into(),
+        status: AssignmentStatus::Assigned,
         reason: None,
         assigned_by: Some(by.to_string()),
         created_at: at,
@@ -406,7 +406,7 @@ pub async fn update_assignment(
             let row = store::find(conn, &id)?.ok_or(AppError::NotFound)?;
             let team_assignee = match (&row.member_id, &row.team_id) {
                 (None, Some(team)) => teams::membership(conn, team, &user.id)?
-                    .is_some_and(|m| m.team_role == crate::teams::model::TeamRole::Leader.as_str()),
+                    .is_some_and(|m| m.team_role == crate::teams::model::TeamRole::Leader),
                 _ => false,
             };
             let who = Standing {
@@ -418,13 +418,13 @@ pub async fn update_assignment(
                 // Strangers to the assignment learn nothing about it.
                 return Err(AppError::NotFound);
             }
-            let from = AssignmentStatus::from_db(&row.status)?;
+            let from = row.status;
             transitions::check(from, input.status, who)?;
             let reason = match input.status {
                 AssignmentStatus::Declined => reason,
                 _ => row.reason.clone(),
             };
-            store::set_status(conn, &row.id, input.status.as_str(), reason, now())?;
+            store::set_status(conn, &row.id, input.status, reason, now())?;
             let row = store::find(conn, &row.id)?.ok_or(AppError::NotFound)?;
             render(row, &viewer)
         })
@@ -454,7 +454,7 @@ pub async fn my_assignments(
             let rows = store::list_for_member(
                 conn,
                 &viewer.id,
-                query.status.map(|s| s.as_str()),
+                query.status,
                 page.after.as_deref(),
                 fetch,
             )?;
@@ -543,7 +543,7 @@ pub async fn team_dashboard(
             let stale_before = at - Duration::days(3);
             let mut assignees: HashMap<String, Vec<Assignee>> = HashMap::new();
             for a in live {
-                let status = AssignmentStatus::from_db(&a.status)?;
+                let status = a.status;
                 assignees
                     .entry(a.request_id.clone())
                     .or_default()

@@ -5,12 +5,12 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::model::AssignmentRow;
+use super::model::{AssignmentRow, AssignmentStatus};
 use crate::db::schema::{assignments, members, prayer_requests};
 use crate::db::DbConnection;
 use crate::error::AppResult;
 
-const LIVE: [&str; 2] = ["assigned", "accepted"];
+const LIVE: [AssignmentStatus; 2] = AssignmentStatus::LIVE;
 
 pub fn insert(conn: &mut DbConnection, row: &AssignmentRow) -> AppResult<()> {
     diesel::insert_into(assignments::table)
@@ -30,7 +30,7 @@ pub fn find(conn: &mut DbConnection, id: &str) -> AppResult<Option<AssignmentRow
 pub fn set_status(
     conn: &mut DbConnection,
     id: &str,
-    status: &str,
+    status: AssignmentStatus,
     reason: Option<String>,
     at: NaiveDateTime,
 ) -> AppResult<()> {
@@ -111,16 +111,22 @@ pub fn members_on_request(
     conn: &mut DbConnection,
     request_id: &str,
 ) -> AppResult<(Vec<String>, Vec<String>)> {
-    let rows: Vec<(String, String)> = assignments::table
+    let rows: Vec<(String, AssignmentStatus)> = assignments::table
         .filter(assignments::request_id.eq(request_id))
         .filter(assignments::member_id.is_not_null())
-        .filter(assignments::status.eq_any(["assigned", "accepted", "declined"]))
+        .filter(assignments::status.eq_any([
+            AssignmentStatus::Assigned,
+            AssignmentStatus::Accepted,
+            AssignmentStatus::Declined,
+        ]))
         .select((
             assignments::member_id.assume_not_null(),
             assignments::status,
         ))
         .load(conn)?;
-    let (declined, live): (Vec<_>, Vec<_>) = rows.into_iter().partition(|(_, s)| s == "declined");
+    let (declined, live): (Vec<_>, Vec<_>) = rows
+        .into_iter()
+        .partition(|(_, s)| *s == AssignmentStatus::Declined);
     Ok((
         live.into_iter().map(|(m, _)| m).collect(),
         declined.into_iter().map(|(m, _)| m).collect(),
@@ -160,7 +166,7 @@ pub fn list_for_request(
 pub fn list_for_member(
     conn: &mut DbConnection,
     member_id: &str,
-    status: Option<&str>,
+    status: Option<AssignmentStatus>,
     after: Option<&str>,
     fetch: i64,
 ) -> AppResult<Vec<AssignmentRow>> {
@@ -171,7 +177,7 @@ pub fn list_for_member(
         .limit(fetch)
         .into_boxed();
     if let Some(status) = status {
-        query = query.filter(assignments::status.eq(status.to_string()));
+        query = query.filter(assignments::status.eq(status));
     }
     if let Some(after) = after {
         query = query.filter(assignments::id.lt(after.to_string()));
@@ -209,7 +215,7 @@ pub fn release_for_team(
             .filter(assignments::status.eq_any(LIVE)),
     )
     .set((
-        assignments::status.eq("released"),
+        assignments::status.eq(AssignmentStatus::Released),
         assignments::updated_at.eq(at),
     ))
     .execute(conn)?;

@@ -52,7 +52,7 @@ impl Caller {
             .filter(|m| m.active)
             .ok_or_else(|| AppError::Unauthorized("This account is no longer active.".into()))?;
         Ok(AuthUser {
-            role: Role::from_db(&member.role)?,
+            role: member.role,
             id: member.id.clone(),
             member,
         })

@@ -121,7 +121,7 @@ mod tests {
                     members::display_name.eq(id),
                     members::search_key.eq(id),
                     members::password_hash.eq("x"),
-                    members::role.eq("member"),
+                    members::role.eq(crate::auth::roles::Role::Member),
                     members::active.eq(true),
                     members::timezone.eq("UTC"),
                     members::created_at.eq(chrono::NaiveDateTime::default()),

@@ -8,8 +8,8 @@ use utoipa::OpenApi;
 
 use super::days::streak;
 use super::model::{
-    CheckInRow, Commitment, FastCheckIn, FastCheckInInput, FastRow, FastType, JoinInput, Kept,
-    MyFast, MyFasts, ParticipantRow,
+    CheckInRow, Commitment, FastCheckIn, FastCheckInInput, FastRow, JoinInput, Kept, MyFast,
+    MyFasts, ParticipantRow,
 };
 use super::store;
 use crate::auth::AuthUser;
@@ -37,7 +37,7 @@ fn commitment(p: &ParticipantRow, days: Vec<i32>) -> AppResult<Commitment> {
     Ok(Commitment {
         fast_id: p.fast_id.clone(),
         days,
-        fast_type: FastType::from_db(&p.fast_type)?,
+        fast_type: p.fast_type,
         joined_at: to_utc(p.joined_at),
     })
 }
@@ -49,7 +49,7 @@ fn my_fast(conn: &mut DbConnection, fast: &FastRow, p: &ParticipantRow) -> AppRe
     let rows = store::check_ins_of(conn, &fast.id, &p.member_id)?;
     let kept: HashMap<i32, Kept> = rows
         .iter()
-        .map(|r| Ok((r.day, Kept::from_db(&r.kept)?)))
+        .map(|r| Ok((r.day, r.kept)))
         .collect::<AppResult<_>>()?;
     let at = Utc::now();
     let today = calendar.current_day(at);
@@ -70,7 +70,7 @@ fn my_fast(conn: &mut DbConnection, fast: &FastRow, p: &ParticipantRow) -> AppRe
             .map(|r| {
                 Ok(FastCheckIn {
                     date: calendar.date_of(r.day),
-                    kept: Kept::from_db(&r.kept)?,
+                    kept: r.kept,
                     day: r.day,
                     note: r.note,
                 })
@@ -124,9 +124,7 @@ pub async fn join_fast(
             let row = ParticipantRow {
                 fast_id: fast.id.clone(),
                 member_id: user.id.clone(),
-                fast_type: input
-                    .fast_type
-                    .map_or_else(|| fast.fast_type.clone(), |t| t.as_str().into()),
+                fast_type: input.fast_type.unwrap_or(fast.fast_type),
                 all_days,
                 joined_at: existing.as_ref().map_or(at, |p| p.joined_at),
                 updated_at: at,
@@ -238,7 +236,7 @@ pub async fn fast_check_in(
                     fast_id: fast.id.clone(),
                     member_id: user.id.clone(),
                     day: input.day,
-                    kept: input.kept.as_str().into(),
+                    kept: input.kept,
                     note: note.clone(),
                     created_at: at,
                     updated_at: at,

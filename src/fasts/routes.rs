@@ -8,7 +8,7 @@ use chrono::Utc;
 use utoipa::OpenApi;
 
 use super::model::{
-    CreateFastInput, Fast, FastDay, FastDays, FastRow, FastType, Focus, FocusRow, UpdateFastInput,
+    CreateFastInput, Fast, FastDay, FastDays, FastRow, Focus, FocusRow, UpdateFastInput,
 };
 use super::store;
 use crate::auth::AuthUser;
@@ -58,7 +58,7 @@ pub fn render(conn: &mut DbConnection, rows: Vec<FastRow>) -> AppResult<Vec<Fast
                 current_day: f.calendar()?.current_day(at),
                 participant_count: counts.get(&f.id).copied().unwrap_or(0),
                 daily_focus: focus.iter().map(focus_view).collect(),
-                fast_type: FastType::from_db(&f.fast_type)?,
+                fast_type: f.fast_type,
                 id: f.id,
                 name: f.name,
                 description: f.description,
@@ -154,7 +154,7 @@ pub async fn create_fast(
         id: uuid::Uuid::now_v7().to_string(),
         name: name.unwrap_or_default(),
         description,
-        fast_type: input.fast_type.as_str().into(),
+        fast_type: input.fast_type,
         starts_on: input.starts_on,
         days: input.days,
         timezone: tz
@@ -288,7 +288,7 @@ pub async fn update_fast(
                 };
             }
             if let Some(t) = input.fast_type {
-                row.fast_type = t.as_str().into();
+                row.fast_type = t;
             }
             if let Some(tz) = &input.timezone {
                 if let Some(tz) = v.take(validate::timezone("timezone", tz)) {

@@ -58,13 +58,13 @@ pub struct RequestRow {
     pub title: String,
     pub body: String,
     pub category_id: String,
-    pub kind: String,
+    pub kind: Kind,
     pub on_behalf_of: Option<String>,
-    pub visibility: String,
+    pub visibility: Visibility,
     pub urgent: bool,
     pub anonymous: bool,
     pub allow_comments: bool,
-    pub status: String,
+    pub status: Status,
     pub expires_on: NaiveDate,
     pub prayer_count: i64,
     pub intercessor_count: i64,
@@ -111,10 +111,9 @@ pub fn search_text(title: &str, body: &str) -> String {
 impl RequestRow {
     /// The status as the API shows it on `today` (UTC): `active` past `expires_on` is `expired`.
     pub fn status_on(&self, today: NaiveDate) -> Status {
-        match Status::from_db(&self.status) {
-            Ok(Status::Active) if self.expires_on < today => Status::Expired,
-            Ok(status) => status,
-            Err(_) => Status::Closed,
+        match self.status {
+            Status::Active if self.expires_on < today => Status::Expired,
+            status => status,
         }
     }
 
@@ -233,13 +232,13 @@ pub struct RequestChanges {
     pub body: Option<String>,
     pub search_text: Option<String>,
     pub category_id: Option<String>,
-    pub kind: Option<String>,
+    pub kind: Option<Kind>,
     pub on_behalf_of: Option<Option<String>>,
-    pub visibility: Option<String>,
+    pub visibility: Option<Visibility>,
     pub urgent: Option<bool>,
     pub anonymous: Option<bool>,
     pub allow_comments: Option<bool>,
-    pub status: Option<String>,
+    pub status: Option<Status>,
     pub expires_on: Option<NaiveDate>,
     pub flagged: Option<bool>,
     pub flag_reason: Option<Option<String>>,

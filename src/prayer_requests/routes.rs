@@ -179,13 +179,13 @@ pub async fn create_request(
                 title,
                 body,
                 category_id: category.id.clone(),
-                kind: input.kind.as_str().into(),
+                kind: input.kind,
                 on_behalf_of,
-                visibility: input.visibility.unwrap_or(Visibility::Team).as_str().into(),
+                visibility: input.visibility.unwrap_or(Visibility::Team),
                 urgent: input.urgent.unwrap_or(false),
                 anonymous: input.anonymous.unwrap_or(false),
                 allow_comments: input.allow_comments.unwrap_or(false),
-                status: status.as_str().into(),
+                status,
                 expires_on,
                 prayer_count: 0,
                 intercessor_count: 0,
@@ -268,7 +268,7 @@ pub async fn list_requests(
             let filter = ListFilter {
                 status: query.status,
                 category_id,
-                kind: query.kind.map(|k| k.as_str().to_string()),
+                kind: query.kind,
                 urgent: query.urgent,
                 mine: query.mine,
                 flagged: query.flagged,
@@ -364,7 +364,7 @@ pub async fn update_request(
                 .body
                 .as_deref()
                 .and_then(|b| v.take(validate::text("body", b, 1, BODY_MAX)));
-            let kind = input.kind.unwrap_or(Kind::from_db(&row.kind)?);
+            let kind = input.kind.unwrap_or(row.kind);
             let on_behalf_of_now = match &input.on_behalf_of {
                 Some(value) => value.clone(),
                 None if input.kind == Some(Kind::Prayer) => None,
@@ -391,9 +391,9 @@ pub async fn update_request(
                 title,
                 body,
                 category_id,
-                kind: input.kind.map(|k| k.as_str().to_string()),
+                kind: input.kind,
                 on_behalf_of: Some(on_behalf_of),
-                visibility: input.visibility.map(|v| v.as_str().to_string()),
+                visibility: input.visibility,
                 urgent: input.urgent,
                 anonymous: input.anonymous,
                 allow_comments: input.allow_comments,
@@ -401,7 +401,7 @@ pub async fn update_request(
                 status: (require_approval
                     && text_changed
                     && row.status_on(today) == Status::Active)
-                    .then(|| Status::Pending.as_str().to_string()),
+                    .then_some(Status::Pending),
                 updated_at: Some(now()),
                 ..Default::default()
             };
@@ -505,13 +505,13 @@ pub async fn submit_public_request(
                     title,
                     body,
                     category_id,
-                    kind: Kind::Prayer.as_str().into(),
+                    kind: Kind::Prayer,
                     on_behalf_of: None,
-                    visibility: Visibility::Leaders.as_str().into(),
+                    visibility: Visibility::Leaders,
                     urgent: false,
                     anonymous: false,
                     allow_comments: false,
-                    status: Status::Pending.as_str().into(),
+                    status: Status::Pending,
                     expires_on,
                     prayer_count: 0,
                     intercessor_count: 0,
@@ -563,8 +563,7 @@ pub async fn approve_request(
             let rejected = row.rejection_reason.is_some();
             lifecycle::can_approve(status, row.flagged, rejected)?;
             let changes = RequestChanges {
-                status: (status == Status::Pending || rejected)
-                    .then(|| Status::Active.as_str().to_string()),
+                status: (status == Status::Pending || rejected).then_some(Status::Active),
                 flagged: Some(false),
                 flag_reason: Some(None),
                 flagged_at: Some(None),
@@ -609,7 +608,7 @@ pub async fn reject_request(
             let row = store::find_visible(conn, &viewer, &id)?;
             lifecycle::can_reject(row.status_on(now().date()))?;
             let changes = RequestChanges {
-                status: Some(Status::Closed.as_str().into()),
+                status: Some(Status::Closed),
                 rejection_reason: Some(Some(reason)),
                 flagged: Some(false),
                 updated_at: Some(now()),
@@ -698,7 +697,7 @@ pub async fn answer_request(
             lifecycle::can_answer(row.status_on(now().date()))?;
             let at = now();
             let changes = RequestChanges {
-                status: Some(Status::Answered.as_str().into()),
+                status: Some(Status::Answered),
                 answered_at: Some(Some(at)),
                 testimony: testimony.map(Some),
                 share_testimony: input.share_testimony,
@@ -747,7 +746,7 @@ pub async fn reopen_request(
                 user.role.is_leader(),
             )?;
             let changes = RequestChanges {
-                status: Some(Status::Active.as_str().into()),
+                status: Some(Status::Active),
                 expires_on: Some(at.date() + Duration::days(days)),
                 answered_at: Some(None),
                 rejection_reason: Some(None),

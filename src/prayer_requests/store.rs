@@ -5,7 +5,7 @@ use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::model::{
-    CommentRow, NewRequestRow, PrayerRow, RequestChanges, RequestRow, Sort, Status, UpdateRow,
+    CommentRow, Kind, NewRequestRow, PrayerRow, RequestChanges, RequestRow, Sort, Status, UpdateRow,
 };
 use super::visibility::{assigned_to, assigned_to_team, visible_to, visible_to_member, Viewer};
 use crate::db::schema::{
@@ -103,7 +103,7 @@ pub fn delete(conn: &mut DbConnection, id: &str) -> AppResult<()> {
 pub struct ListFilter {
     pub status: Option<Status>,
     pub category_id: Option<String>,
-    pub kind: Option<String>,
+    pub kind: Option<Kind>,
     pub urgent: Option<bool>,
     pub mine: Option<bool>,
     pub flagged: Option<bool>,
@@ -143,18 +143,18 @@ fn filtered(
     query = match status {
         None => query,
         Some(Status::Active) => query
-            .filter(prayer_requests::status.eq("active"))
+            .filter(prayer_requests::status.eq(Status::Active))
             .filter(prayer_requests::expires_on.ge(today)),
         Some(Status::Expired) => query
-            .filter(prayer_requests::status.eq("active"))
+            .filter(prayer_requests::status.eq(Status::Active))
             .filter(prayer_requests::expires_on.lt(today)),
-        Some(other) => query.filter(prayer_requests::status.eq(other.as_str())),
+        Some(other) => query.filter(prayer_requests::status.eq(other)),
     };
     if let Some(category_id) = &filter.category_id {
         query = query.filter(prayer_requests::category_id.eq(category_id.clone()));
     }
     if let Some(kind) = &filter.kind {
-        query = query.filter(prayer_requests::kind.eq(kind.clone()));
+        query = query.filter(prayer_requests::kind.eq(*kind));
     }
     if let Some(urgent) = filter.urgent {
         query = query.filter(prayer_requests::urgent.eq(urgent));

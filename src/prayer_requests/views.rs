@@ -6,8 +6,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 
 use super::model::{
-    CommentRow, Kind, PersonRef, Post, Prayer, PrayerRequest, PrayerRow, RequestRow, UpdateRow,
-    Visibility, Visitor,
+    CommentRow, PersonRef, Post, Prayer, PrayerRequest, PrayerRow, RequestRow, UpdateRow, Visitor,
 };
 use super::visibility::Viewer;
 use crate::accounts::store::display_names;
@@ -138,8 +137,8 @@ impl Context {
                     .cloned()
                     .unwrap_or_default()
             },
-            kind: Kind::from_db(&row.kind).unwrap_or(Kind::Prayer),
-            visibility: Visibility::from_db(&row.visibility).unwrap_or(Visibility::Leaders),
+            kind: row.kind,
+            visibility: row.visibility,
             requester: if !row.anonymous || requester_or_leader {
                 self.person(row.requester_id.as_ref())
             } else {

@@ -9,6 +9,7 @@ use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::query_source::{AppearsInFromClause, Once};
 use diesel::sql_types::Bool;
 
+use super::model::{Status, Visibility};
 use crate::assignments::model::live_status;
 use crate::auth::AuthUser;
 use crate::db::schema::{assignments, prayer_requests, team_members};
@@ -62,11 +63,11 @@ fn member_condition(viewer: &Viewer) -> Condition {
         .assume_not_null()
         .eq(viewer.id.clone());
     let released = prayer_requests::status
-        .ne("pending")
+        .ne(Status::Pending)
         .and(prayer_requests::flagged.eq(false))
         .and(prayer_requests::rejection_reason.is_null());
     let audience = prayer_requests::visibility
-        .eq("congregation")
+        .eq(Visibility::Congregation)
         .or(through_assignments(viewer));
     Box::new(own.or(released.and(audience)))
 }
@@ -120,7 +121,7 @@ fn through_assignments(viewer: &Viewer) -> Condition {
         .assume_not_null()
         .eq(viewer.id.clone());
     let as_team = prayer_requests::visibility
-        .eq("team")
+        .eq(Visibility::Team)
         .and(assignments::member_id.is_null())
         .and(team_members::member_id.nullable().is_not_null());
     Box::new(

@@ -29,7 +29,7 @@ crate::text_enum! {
 #[diesel(treat_none_as_default_value = false)]
 pub struct AuditRow {
     pub id: String,
-    pub kind: String,
+    pub kind: AuditKind,
     pub actor_id: Option<String>,
     pub subject_type: String,
     pub subject_id: String,
@@ -51,7 +51,7 @@ pub fn record(
         diesel::insert_into(audit_events::table)
             .values(&AuditRow {
                 id: uuid::Uuid::now_v7().to_string(),
-                kind: kind.as_str().into(),
+                kind,
                 actor_id: actor.map(str::to_string),
                 subject_type: subject_type.into(),
                 subject_id: subject.clone(),
@@ -137,7 +137,7 @@ pub fn list(
         .limit(fetch)
         .into_boxed();
     if let Some(kind) = query.kind {
-        q = q.filter(audit_events::kind.eq(kind.as_str()));
+        q = q.filter(audit_events::kind.eq(kind));
     }
     if let Some(actor) = &query.actor_id {
         q = q.filter(audit_events::actor_id.eq(actor.clone()));
@@ -158,7 +158,7 @@ impl TryFrom<AuditRow> for AuditEvent {
     type Error = crate::error::AppError;
     fn try_from(r: AuditRow) -> Result<Self, Self::Error> {
         Ok(AuditEvent {
-            kind: AuditKind::from_db(&r.kind)?,
+            kind: r.kind,
             id: r.id,
             actor_id: r.actor_id,
             subject_type: r.subject_type,

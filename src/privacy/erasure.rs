@@ -13,7 +13,7 @@ use diesel::prelude::*;
 
 pub fn erase(conn: &mut DbConnection, member_id: &str) -> AppResult<()> {
     let member = members::find(conn, member_id)?.ok_or(AppError::NotFound)?;
-    if member.active && member.role == Role::Admin.as_str() {
+    if member.active && member.role == Role::Admin {
         let admins = members::lock_active_admins(conn)?;
         if !admins.iter().any(|a| a != member_id) {
             return Err(AppError::conflict(

@@ -8,6 +8,7 @@ use super::audit::{self, AuditKind};
 use crate::db::schema::prayer_requests;
 use crate::db::DbConnection;
 use crate::error::AppResult;
+use crate::prayer_requests::model::Status;
 
 /// Deletes requests that ended more than `days` days before `now`; returns how many.
 ///
@@ -16,10 +17,10 @@ use crate::error::AppResult;
 pub fn purge(conn: &mut DbConnection, days: i64, now: NaiveDateTime) -> AppResult<usize> {
     let cutoff = now - Duration::days(days);
     let ended = prayer_requests::status
-        .eq_any(["answered", "closed"])
+        .eq_any([Status::Answered, Status::Closed])
         .and(prayer_requests::updated_at.lt(cutoff));
     let expired = prayer_requests::status
-        .eq("active")
+        .eq(Status::Active)
         .and(prayer_requests::expires_on.lt(cutoff.date()));
     let ids: Vec<String> = prayer_requests::table
         .filter(ended.or(expired))

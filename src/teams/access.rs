@@ -12,9 +12,7 @@ pub fn role_in(
     user: &AuthUser,
     team_id: &str,
 ) -> AppResult<Option<TeamRole>> {
-    store::membership(conn, team_id, &user.id)?
-        .map(|m| TeamRole::from_db(&m.team_role))
-        .transpose()
+    Ok(store::membership(conn, team_id, &user.id)?.map(|m| m.team_role))
 }
 
 /// True for church-wide leaders and for this team's team leaders.

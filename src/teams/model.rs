@@ -35,7 +35,7 @@ pub struct TeamRow {
 pub struct TeamMemberRow {
     pub team_id: String,
     pub member_id: String,
-    pub team_role: String,
+    pub team_role: TeamRole,
     pub joined_at: NaiveDateTime,
 }
 

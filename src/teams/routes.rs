@@ -295,7 +295,7 @@ pub async fn list_team_members(
             let rows = store::list_members(conn, &team.id, page.after.as_deref(), fetch)?;
             let rows = rows
                 .into_iter()
-                .map(|(m, name)| Ok((TeamRole::from_db(&m.team_role)?, m, name)))
+                .map(|(m, name)| Ok((m.team_role, m, name)))
                 .collect::<AppResult<Vec<_>>>()?;
             Ok(Page::from_rows(
                 rows,
@@ -353,7 +353,7 @@ pub async fn put_team_member(
             let touches_team_leader = input.team_role == TeamRole::Leader
                 || existing
                     .as_ref()
-                    .is_some_and(|m| m.team_role == TeamRole::Leader.as_str());
+                    .is_some_and(|m| m.team_role == TeamRole::Leader);
             if touches_team_leader && !user.role.is_leader() {
                 return Err(AppError::Forbidden(
                     "Only a leader appoints or demotes team leaders.".into(),
@@ -362,7 +362,7 @@ pub async fn put_team_member(
             let row = TeamMemberRow {
                 team_id: team.id.clone(),
                 member_id: member.id.clone(),
-                team_role: input.team_role.as_str().into(),
+                team_role: input.team_role,
                 joined_at: existing.as_ref().map_or_else(now, |m| m.joined_at),
             };
             let added = store::put_member(conn, &row)?;
@@ -418,7 +418,7 @@ pub async fn remove_team_member(
             }
             let membership =
                 store::membership(conn, &team.id, &member_id)?.ok_or(AppError::NotFound)?;
-            let is_team_leader = membership.team_role == TeamRole::Leader.as_str();
+            let is_team_leader = membership.team_role == TeamRole::Leader;
             if is_team_leader && !leaving && !user.role.is_leader() {
                 return Err(AppError::Forbidden(
                     "Only a leader removes a team leader.".into(),

@@ -84,13 +84,12 @@ pub fn member_counts(
 
 /// `member_id`'s role in each team they belong to.
 pub fn roles_of(conn: &mut DbConnection, member_id: &str) -> AppResult<HashMap<String, TeamRole>> {
-    team_members::table
+    Ok(team_members::table
         .filter(team_members::member_id.eq(member_id))
         .select((team_members::team_id, team_members::team_role))
-        .load::<(String, String)>(conn)?
+        .load::<(String, TeamRole)>(conn)?
         .into_iter()
-        .map(|(team, role)| Ok((team, TeamRole::from_db(&role)?)))
-        .collect()
+        .collect())
 }
 
 pub fn membership(
