@@ -13,7 +13,7 @@ use super::model::{
 use super::store;
 use super::transitions::{self, Standing};
 use crate::accounts::store as members;
-use crate::auth::{AuthUser, Caller};
+use crate::auth::{AuthUser};
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult, ProblemType};
 use crate::http::validate;
@@ -442,14 +442,13 @@ pub async fn update_assignment(
 #[get("/me/assignments")]
 pub async fn my_assignments(
     state: web::Data<AppState>,
-    caller: Caller,
+    user: AuthUser,
     Query(query): Query<MyAssignmentsQuery>,
 ) -> AppResult<web::Json<Page<MyAssignment>>> {
     let page = PageParams::<String>::parse(query.limit, query.cursor.as_deref())?;
-    let actor = caller.member_id().to_string();
+    let actor = user.id.clone();
     let (limit, fetch) = (page.limit, page.fetch());
-    let page = caller
-        .read(&state.db, move |conn, user| {
+    let page = state.db.read(move |conn| {
             let viewer = Viewer::from(&user);
             let rows = store::list_for_member(
                 conn,

@@ -1,24 +1,21 @@
-//! The signed-in caller, in two forms a handler can take as an argument; either makes the handler
-//! require a valid access token (401 otherwise, before the handler runs).
+//! The signed-in member, [`AuthUser`]: a handler that takes it requires a valid access token
+//! (401 otherwise, before the handler runs), and gets the member as read from the database for
+//! this request, so a role change or a deactivation applies to the very next request whatever
+//! tokens are still out.
 //!
-//! - [`AuthUser`]: the member, read from the database before the handler runs.
-//! - [`Caller`]: the token only; the member is read inside the handler's own database call
-//!   ([`Caller::read`], [`Caller::write`]), which saves a trip through the blocking pool. The
-//!   endpoints that church apps call most (the prayer list, one request, praying, a watch's slots
-//!   and coverage, one's assignments) take this one.
-//!
-//! Either way the member is read on every request, so a role change or a deactivation applies to
-//! the very next request whatever tokens are still out.
+//! One extractor for every endpoint. A second form that read the member inside the handler's own
+//! database call (saving one trip through the blocking pool, about a tenth of a GET by id) was
+//! folded into this one under the 20% rule (docs/architecture.md).
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
-use futures_util::future::{ready, LocalBoxFuture, Ready};
+use futures_util::future::LocalBoxFuture;
 
 use super::Role;
 use crate::accounts::model::MemberProfile;
 use crate::accounts::store as members;
-use crate::db::{Db, DbConnection};
+use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -31,58 +28,16 @@ pub struct AuthUser {
     pub member: MemberProfile,
 }
 
-/// A caller whose access token is valid (signature, issuer, audience, expiry), not yet known to be
-/// an active member: the only way to an [`AuthUser`] from here is to read the member, in
-/// [`Caller::read`] or [`Caller::write`].
-#[derive(Debug)]
-pub struct Caller {
-    member_id: String,
-}
-
-impl Caller {
-    /// The member id the token names. Whether that member is still active, and in which role, is
-    /// known only once [`Caller::read`] or [`Caller::write`] has read them.
-    pub fn member_id(&self) -> &str {
-        &self.member_id
-    }
-
-    /// Reads the member behind the token: the active member, or 401.
-    fn resolve(&self, conn: &mut DbConnection) -> AppResult<AuthUser> {
-        let member = members::find_profile(conn, &self.member_id)?
-            .filter(|m| m.active)
-            .ok_or_else(|| AppError::Unauthorized("This account is no longer active.".into()))?;
-        Ok(AuthUser {
-            role: member.role,
-            id: member.id.clone(),
-            member,
-        })
-    }
-
-    /// [`Db::read`], with the caller read as an [`AuthUser`] on the same connection first.
-    pub async fn read<T, F>(self, db: &Db, f: F) -> AppResult<T>
-    where
-        F: FnOnce(&mut DbConnection, AuthUser) -> AppResult<T> + Send + 'static,
-        T: Send + 'static,
-    {
-        db.read(move |conn| {
-            let user = self.resolve(conn)?;
-            f(conn, user)
-        })
-        .await
-    }
-
-    /// [`Db::write`], with the caller read as an [`AuthUser`] inside the same transaction first.
-    pub async fn write<T, F>(self, db: &Db, f: F) -> AppResult<T>
-    where
-        F: FnOnce(&mut DbConnection, AuthUser) -> AppResult<T> + Send + 'static,
-        T: Send + 'static,
-    {
-        db.write(move |conn| {
-            let user = self.resolve(conn)?;
-            f(conn, user)
-        })
-        .await
-    }
+/// Reads the member an access token names: the active member, or 401.
+fn resolve(conn: &mut DbConnection, member_id: &str) -> AppResult<AuthUser> {
+    let member = members::find_profile(conn, member_id)?
+        .filter(|m| m.active)
+        .ok_or_else(|| AppError::Unauthorized("This account is no longer active.".into()))?;
+    Ok(AuthUser {
+        role: member.role,
+        id: member.id.clone(),
+        member,
+    })
 }
 
 fn bearer_token(req: &HttpRequest) -> Option<&str> {
@@ -92,8 +47,8 @@ fn bearer_token(req: &HttpRequest) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
-/// Checks the bearer token; no database.
-fn caller(req: &HttpRequest) -> AppResult<(web::Data<AppState>, Caller)> {
+/// Checks the bearer token (no database): the app state and the member id it names.
+fn verified(req: &HttpRequest) -> AppResult<(web::Data<AppState>, String)> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .cloned()
@@ -102,16 +57,7 @@ fn caller(req: &HttpRequest) -> AppResult<(web::Data<AppState>, Caller)> {
         AppError::Unauthorized("Sign in first: send `Authorization: Bearer <access_token>`.".into())
     })?;
     let member_id = state.tokens.verify_access(token)?;
-    Ok((state, Caller { member_id }))
-}
-
-impl FromRequest for Caller {
-    type Error = AppError;
-    type Future = Ready<Result<Self, AppError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(caller(req).map(|(_, caller)| caller))
-    }
+    Ok((state, member_id))
 }
 
 impl FromRequest for AuthUser {
@@ -119,10 +65,10 @@ impl FromRequest for AuthUser {
     type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let checked = caller(req);
+        let checked = verified(req);
         Box::pin(async move {
-            let (state, caller) = checked?;
-            state.db.read(move |conn| caller.resolve(conn)).await
+            let (state, member_id) = checked?;
+            state.db.read(move |conn| resolve(conn, &member_id)).await
         })
     }
 }

@@ -6,5 +6,5 @@ pub mod passwords;
 pub mod roles;
 pub mod tokens;
 
-pub use extractor::{AuthUser, Caller};
+pub use extractor::AuthUser;
 pub use roles::Role;

@@ -10,7 +10,7 @@ use super::model::{
 use super::store;
 use super::views::Context;
 use super::visibility::Viewer;
-use crate::auth::{AuthUser, Caller};
+use crate::auth::{AuthUser};
 use crate::error::{AppError, AppResult, ProblemType};
 use crate::http::validate;
 use crate::http::{Json, JsonOrEmpty, Page, PageParams, PageQuery, Query};
@@ -63,7 +63,7 @@ fn comments_off() -> AppError {
 #[post("/prayer-requests/{id}/prayers")]
 pub async fn pray(
     state: web::Data<AppState>,
-    caller: Caller,
+    user: AuthUser,
     id: web::Path<String>,
     JsonOrEmpty(input): JsonOrEmpty<PrayInput>,
 ) -> AppResult<HttpResponse> {
@@ -74,8 +74,7 @@ pub async fn pray(
         .filter(|n| !n.is_empty()),
         None => None,
     };
-    let prayer = caller
-        .write(&state.db, move |conn, user| {
+    let prayer = state.db.write(move |conn| {
             let viewer = Viewer::from(&user);
             let request = store::find_visible(conn, &viewer, &id)?;
             let at = now();

@@ -18,7 +18,7 @@ use super::views::Context;
 use super::visibility::Viewer;
 use crate::accounts::DISPLAY_NAME_MAX;
 use crate::auth::roles::require_leader;
-use crate::auth::{AuthUser, Caller, Role};
+use crate::auth::{AuthUser, Role};
 use crate::categories::store as categories;
 use crate::categories::CategoryRow;
 use crate::db::DbConnection;
@@ -139,7 +139,7 @@ fn require_requester_or_leader(row: &RequestRow, user: &AuthUser) -> AppResult<(
 #[post("/prayer-requests")]
 pub async fn create_request(
     state: web::Data<AppState>,
-    caller: Caller,
+    user: AuthUser,
     Json(input): Json<CreateRequestInput>,
 ) -> AppResult<HttpResponse> {
     let at = now();
@@ -154,8 +154,7 @@ pub async fn create_request(
     check_expiry(&mut v, expires_on, today);
     let require_approval = state.config.require_approval;
     let mut errors = v.into_errors();
-    let view = caller
-        .write(&state.db, move |conn, user| {
+    let view = state.db.write(move |conn| {
             let status = if require_approval && !user.role.is_leader() {
                 Status::Pending
             } else {
@@ -230,7 +229,7 @@ pub async fn create_request(
 #[get("/prayer-requests")]
 pub async fn list_requests(
     state: web::Data<AppState>,
-    caller: Caller,
+    user: AuthUser,
     Query(query): Query<RequestListQuery>,
 ) -> AppResult<web::Json<Page<PrayerRequest>>> {
     let sort = query.sort.unwrap_or(Sort::Newest);
@@ -256,8 +255,7 @@ pub async fn list_requests(
         return Err(AppError::invalid("q", "must be at most 200 characters"));
     }
     let (limit, fetch) = (page.limit, page.fetch());
-    let (page, actor) = caller
-        .read(&state.db, move |conn, user| {
+    let (page, actor) = state.db.read(move |conn| {
             let viewer = viewer_of(&user);
             let category_id = match &query.category {
                 Some(name) => {
@@ -311,11 +309,10 @@ pub async fn list_requests(
 #[get("/prayer-requests/{id}")]
 pub async fn get_request(
     state: web::Data<AppState>,
-    caller: Caller,
+    user: AuthUser,
     id: web::Path<String>,
 ) -> AppResult<web::Json<PrayerRequest>> {
-    let (view, actor) = caller
-        .read(&state.db, move |conn, user| {
+    let (view, actor) = state.db.read(move |conn| {
             let viewer = viewer_of(&user);
             let (row, category, requester) = store::find_visible_named(conn, &viewer, &id)?;
             let ctx = Context::of_request(&viewer, now().date(), &row, category, requester);

@@ -16,7 +16,7 @@ use super::slots::{format_hhmm, merge, parse_hhmm, Schedule, Slot, DAY};
 use super::store;
 use crate::accounts::model::PersonRef;
 use crate::accounts::store::display_names;
-use crate::auth::{AuthUser, Caller};
+use crate::auth::{AuthUser};
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult, ProblemType};
 use crate::http::validate::{self, Validator};
@@ -477,12 +477,11 @@ pub async fn delete_watch(
 #[get("/watches/{id}/slots")]
 pub async fn watch_slots(
     state: web::Data<AppState>,
-    caller: Caller,
+    user: AuthUser,
     id: web::Path<String>,
     Query(query): Query<RangeQuery>,
 ) -> AppResult<web::Json<SlotList>> {
-    let list = caller
-        .read(&state.db, move |conn, user| {
+    let list = state.db.read(move |conn| {
             let watch = store::find(conn, &id)?;
             require_visible(conn, &user, &watch)?;
             let schedule = watch.schedule()?;
@@ -515,12 +514,11 @@ pub async fn watch_slots(
 #[get("/watches/{id}/coverage")]
 pub async fn watch_coverage(
     state: web::Data<AppState>,
-    caller: Caller,
+    user: AuthUser,
     id: web::Path<String>,
     Query(query): Query<RangeQuery>,
 ) -> AppResult<web::Json<Coverage>> {
-    let coverage = caller
-        .read(&state.db, move |conn, user| {
+    let coverage = state.db.read(move |conn| {
             let watch = store::find(conn, &id)?;
             require_visible(conn, &user, &watch)?;
             let schedule = watch.schedule()?;
