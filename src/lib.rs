@@ -7,8 +7,12 @@ mod text_enum;
 pub mod accounts;
 /// Building and running the HTTP server.
 pub mod app;
+/// The statuses of an assignment, shared by assignments and the visibility of requests.
+pub mod assignment_status;
 /// Assignments of requests to teams and intercessors, and the team dashboard.
 pub mod assignments;
+/// The audit log's writer, below every feature.
+pub mod audit;
 /// Passwords, tokens, the signed-in caller and role checks.
 pub mod auth;
 /// Categories of prayer requests.

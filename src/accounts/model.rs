@@ -26,24 +26,7 @@ pub struct MemberRow {
     pub updated_at: NaiveDateTime,
 }
 
-/// A member as a request's caller is read: the row without its password hash and search key.
-///
-/// Every authenticated request reads its caller (see `auth::extractor`); leaving out the two
-/// columns no handler needs from it saves decoding them on every request and keeps the password
-/// hash out of every request's memory. The two endpoints that check a password read the hash
-/// themselves ([`super::store::password_hash`]).
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = members)]
-pub struct MemberProfile {
-    pub id: String,
-    pub email: String,
-    pub display_name: String,
-    pub role: Role,
-    pub active: bool,
-    pub timezone: String,
-    pub max_active_assignments: Option<i32>,
-    pub created_at: NaiveDateTime,
-}
+pub use crate::auth::member::MemberProfile;
 
 /// What search matches against: name and email, lower-cased in Rust so that every script folds
 /// the same way on SQLite (whose `lower()` knows only ASCII) and PostgreSQL.

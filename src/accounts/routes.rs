@@ -10,13 +10,13 @@ use super::model::{
 };
 use super::sessions::{self, Refresh};
 use super::{store, DISPLAY_NAME_MAX};
+use crate::audit::{self, AuditKind};
 use crate::auth::roles::{require_admin, require_leader, require_self_or_leader};
 use crate::auth::{passwords, AuthUser, Role};
 use crate::config::Registration;
 use crate::error::{AppError, AppResult, ProblemType};
 use crate::http::validate::{self, Validator};
 use crate::http::{Json, Page, PageParams, Query};
-use crate::privacy::audit::{self, AuditKind};
 use crate::state::AppState;
 use crate::time::now;
 

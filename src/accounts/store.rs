@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::model::{MemberChanges, MemberProfile, MemberRow, RefreshTokenRow};
+use super::model::{MemberChanges, MemberRow, RefreshTokenRow};
 use crate::auth::roles::Role;
 use crate::db::schema::{members, refresh_tokens};
 use crate::db::{in_ids, DbConnection};
@@ -18,14 +18,7 @@ pub fn find(conn: &mut DbConnection, id: &str) -> AppResult<Option<MemberRow>> {
         .optional()?)
 }
 
-/// The member as a request's caller is read: no password hash (see [`MemberProfile`]).
-pub fn find_profile(conn: &mut DbConnection, id: &str) -> AppResult<Option<MemberProfile>> {
-    Ok(members::table
-        .find(id)
-        .select(MemberProfile::as_select())
-        .first(conn)
-        .optional()?)
-}
+pub use crate::auth::member::find_profile;
 
 /// The member's password hash, for the endpoints that confirm a password.
 pub fn password_hash(conn: &mut DbConnection, id: &str) -> AppResult<String> {

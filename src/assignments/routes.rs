@@ -13,16 +13,16 @@ use super::model::{
 use super::store;
 use super::transitions::{self, Standing};
 use crate::accounts::store as members;
-use crate::auth::{AuthUser};
+use crate::auth::AuthUser;
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult, ProblemType};
 use crate::http::validate;
 use crate::http::{Json, Page, PageParams, PageQuery, Query};
 use crate::prayer_requests::model::{RequestRow, Status, REASON_MAX};
+use crate::prayer_requests::reads;
 use crate::prayer_requests::store as requests;
 use crate::prayer_requests::views::Context;
 use crate::prayer_requests::visibility::Viewer;
-use crate::privacy::audit;
 use crate::state::AppState;
 use crate::teams::access::{leads, require_lead};
 use crate::teams::store as teams;
@@ -448,7 +448,9 @@ pub async fn my_assignments(
     let page = PageParams::<String>::parse(query.limit, query.cursor.as_deref())?;
     let actor = user.id.clone();
     let (limit, fetch) = (page.limit, page.fetch());
-    let page = state.db.read(move |conn| {
+    let page = state
+        .db
+        .read(move |conn| {
             let viewer = Viewer::from(&user);
             let rows = store::list_for_member(
                 conn,
@@ -490,7 +492,7 @@ pub async fn my_assignments(
         })
         .await?;
     let read = page.items.iter().filter_map(|a| a.request.as_ref());
-    audit::confidential_reads(&state.db, &actor, read).await?;
+    reads::confidential_reads(&state.db, &actor, read).await?;
     Ok(web::Json(page))
 }
 
@@ -583,6 +585,6 @@ pub async fn team_dashboard(
             ))
         })
         .await?;
-    audit::confidential_reads(&state.db, &actor, page.items.iter().map(|i| &i.request)).await?;
+    reads::confidential_reads(&state.db, &actor, page.items.iter().map(|i| &i.request)).await?;
     Ok(web::Json(page))
 }

@@ -12,9 +12,8 @@ use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 
+use super::member::{find_profile, MemberProfile};
 use super::Role;
-use crate::accounts::model::MemberProfile;
-use crate::accounts::store as members;
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -30,7 +29,7 @@ pub struct AuthUser {
 
 /// Reads the member an access token names: the active member, or 401.
 fn resolve(conn: &mut DbConnection, member_id: &str) -> AppResult<AuthUser> {
-    let member = members::find_profile(conn, member_id)?
+    let member = find_profile(conn, member_id)?
         .filter(|m| m.active)
         .ok_or_else(|| AppError::Unauthorized("This account is no longer active.".into()))?;
     Ok(AuthUser {

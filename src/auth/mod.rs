@@ -2,6 +2,7 @@
 //! role checks handlers call first.
 
 pub mod extractor;
+pub mod member;
 pub mod passwords;
 pub mod roles;
 pub mod tokens;

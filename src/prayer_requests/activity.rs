@@ -10,7 +10,7 @@ use super::model::{
 use super::store;
 use super::views::Context;
 use super::visibility::Viewer;
-use crate::auth::{AuthUser};
+use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, ProblemType};
 use crate::http::validate;
 use crate::http::{Json, JsonOrEmpty, Page, PageParams, PageQuery, Query};
@@ -74,7 +74,9 @@ pub async fn pray(
         .filter(|n| !n.is_empty()),
         None => None,
     };
-    let prayer = state.db.write(move |conn| {
+    let prayer = state
+        .db
+        .write(move |conn| {
             let viewer = Viewer::from(&user);
             let request = store::find_visible(conn, &viewer, &id)?;
             let at = now();

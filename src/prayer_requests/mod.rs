@@ -4,6 +4,7 @@
 pub mod activity;
 pub mod lifecycle;
 pub mod model;
+pub mod reads;
 pub mod routes;
 pub mod store;
 pub mod views;

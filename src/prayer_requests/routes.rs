@@ -13,6 +13,7 @@ use super::model::{
     UpdateRequestInput, Visibility, BODY_MAX, ON_BEHALF_OF_MAX, REASON_MAX, TESTIMONY_MAX,
     TITLE_MAX,
 };
+use super::reads;
 use super::store::{self, ListCursor, ListFilter};
 use super::views::Context;
 use super::visibility::Viewer;
@@ -25,7 +26,6 @@ use crate::db::DbConnection;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::validate::{self, Validator};
 use crate::http::{Json, JsonOrEmpty, Page, PageParams, Query};
-use crate::privacy::audit;
 use crate::state::AppState;
 use crate::time::now;
 
@@ -154,7 +154,9 @@ pub async fn create_request(
     check_expiry(&mut v, expires_on, today);
     let require_approval = state.config.require_approval;
     let mut errors = v.into_errors();
-    let view = state.db.write(move |conn| {
+    let view = state
+        .db
+        .write(move |conn| {
             let status = if require_approval && !user.role.is_leader() {
                 Status::Pending
             } else {
@@ -255,7 +257,9 @@ pub async fn list_requests(
         return Err(AppError::invalid("q", "must be at most 200 characters"));
     }
     let (limit, fetch) = (page.limit, page.fetch());
-    let (page, actor) = state.db.read(move |conn| {
+    let (page, actor) = state
+        .db
+        .read(move |conn| {
             let viewer = viewer_of(&user);
             let category_id = match &query.category {
                 Some(name) => {
@@ -295,7 +299,7 @@ pub async fn list_requests(
             Ok((page, user.id))
         })
         .await?;
-    audit::confidential_reads(&state.db, &actor, &page.items).await?;
+    reads::confidential_reads(&state.db, &actor, &page.items).await?;
     Ok(web::Json(page))
 }
 
@@ -312,14 +316,16 @@ pub async fn get_request(
     user: AuthUser,
     id: web::Path<String>,
 ) -> AppResult<web::Json<PrayerRequest>> {
-    let (view, actor) = state.db.read(move |conn| {
+    let (view, actor) = state
+        .db
+        .read(move |conn| {
             let viewer = viewer_of(&user);
             let (row, category, requester) = store::find_visible_named(conn, &viewer, &id)?;
             let ctx = Context::of_request(&viewer, now().date(), &row, category, requester);
             Ok((ctx.request(row), user.id))
         })
         .await?;
-    audit::confidential_reads(&state.db, &actor, [&view]).await?;
+    reads::confidential_reads(&state.db, &actor, [&view]).await?;
     Ok(web::Json(view))
 }
 

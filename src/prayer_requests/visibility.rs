@@ -10,7 +10,7 @@ use diesel::query_source::{AppearsInFromClause, Once};
 use diesel::sql_types::Bool;
 
 use super::model::{Status, Visibility};
-use crate::assignments::model::live_status;
+use crate::assignment_status::live_status;
 use crate::auth::AuthUser;
 use crate::db::schema::{assignments, prayer_requests, team_members};
 use crate::db::MultiBackend;

@@ -1,97 +1,14 @@
-//! The audit log: append-only records of sensitive reads and changes. Records hold ids and kinds,
-//! never the text of a prayer request.
+//! The audit log as leaders read it (`GET /audit-events`); the writer is `crate::audit`.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+pub use crate::audit::{record, AuditKind, AuditRow};
 use crate::db::schema::audit_events;
 use crate::db::DbConnection;
 use crate::error::AppResult;
-
-crate::text_enum! {
-    /// What happened.
-    pub enum AuditKind {
-        /// A `leaders`-visibility prayer request was read (alone or in a list).
-        RequestRead => "request.read",
-        RoleChanged => "member.role_changed",
-        Deactivated => "member.deactivated",
-        Reactivated => "member.reactivated",
-        Exported => "account.exported",
-        Erased => "account.erased",
-        Purged => "requests.purged",
-    }
-}
-
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = audit_events)]
-#[diesel(treat_none_as_default_value = false)]
-pub struct AuditRow {
-    pub id: String,
-    pub kind: AuditKind,
-    pub actor_id: Option<String>,
-    pub subject_type: String,
-    pub subject_id: String,
-    pub detail: Option<String>,
-    pub created_at: NaiveDateTime,
-}
-
-/// Records events; several at once (a list page of confidential requests) in one statement each.
-pub fn record(
-    conn: &mut DbConnection,
-    kind: AuditKind,
-    actor: Option<&str>,
-    subject_type: &str,
-    subject_ids: &[String],
-    detail: Option<String>,
-) -> AppResult<()> {
-    let at = crate::time::now();
-    for subject in subject_ids {
-        diesel::insert_into(audit_events::table)
-            .values(&AuditRow {
-                id: uuid::Uuid::now_v7().to_string(),
-                kind,
-                actor_id: actor.map(str::to_string),
-                subject_type: subject_type.into(),
-                subject_id: subject.clone(),
-                detail: detail.clone(),
-                created_at: at,
-            })
-            .execute(conn)?;
-    }
-    Ok(())
-}
-
-/// Records that `actor` read these requests, keeping those of `leaders` visibility (the
-/// confidential tier). One write, only when there is something to record.
-pub async fn confidential_reads<'a>(
-    db: &crate::db::Db,
-    actor: &str,
-    read: impl IntoIterator<Item = &'a crate::prayer_requests::model::PrayerRequest>,
-) -> AppResult<()> {
-    use crate::prayer_requests::model::Visibility;
-    let ids: Vec<String> = read
-        .into_iter()
-        .filter(|r| r.visibility == Visibility::Leaders)
-        .map(|r| r.id.clone())
-        .collect();
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let actor = actor.to_string();
-    db.write(move |conn| {
-        record(
-            conn,
-            AuditKind::RequestRead,
-            Some(&actor),
-            "prayer_request",
-            &ids,
-            None,
-        )
-    })
-    .await
-}
 
 /// An audit record.
 #[derive(Debug, Serialize, ToSchema)]

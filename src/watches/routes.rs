@@ -16,7 +16,7 @@ use super::slots::{format_hhmm, merge, parse_hhmm, Schedule, Slot, DAY};
 use super::store;
 use crate::accounts::model::PersonRef;
 use crate::accounts::store::display_names;
-use crate::auth::{AuthUser};
+use crate::auth::AuthUser;
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult, ProblemType};
 use crate::http::validate::{self, Validator};
@@ -481,7 +481,9 @@ pub async fn watch_slots(
     id: web::Path<String>,
     Query(query): Query<RangeQuery>,
 ) -> AppResult<web::Json<SlotList>> {
-    let list = state.db.read(move |conn| {
+    let list = state
+        .db
+        .read(move |conn| {
             let watch = store::find(conn, &id)?;
             require_visible(conn, &user, &watch)?;
             let schedule = watch.schedule()?;
@@ -518,7 +520,9 @@ pub async fn watch_coverage(
     id: web::Path<String>,
     Query(query): Query<RangeQuery>,
 ) -> AppResult<web::Json<Coverage>> {
-    let coverage = state.db.read(move |conn| {
+    let coverage = state
+        .db
+        .read(move |conn| {
             let watch = store::find(conn, &id)?;
             require_visible(conn, &user, &watch)?;
             let schedule = watch.schedule()?;
