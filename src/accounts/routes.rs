@@ -12,7 +12,7 @@ use super::sessions::{self, Refresh};
 use super::{store, DISPLAY_NAME_MAX};
 use crate::audit::{self, AuditKind};
 use crate::auth::roles::{require_admin, require_leader, require_self_or_leader};
-use crate::auth::{passwords, AuthUser, Role};
+use crate::auth::{passwords, Caller, Role};
 use crate::config::Registration;
 use crate::error::{AppError, AppResult, ProblemType};
 use crate::http::validate::{self, Validator};
@@ -88,9 +88,14 @@ async fn token_pair(state: &AppState, member_id: String) -> AppResult<TokenPair>
 #[post("/auth/register")]
 pub async fn register(
     state: web::Data<AppState>,
-    caller: Option<AuthUser>,
+    caller: Option<Caller>,
     Json(input): Json<RegisterInput>,
 ) -> AppResult<HttpResponse> {
+    // A token that is not an active member's counts as no token (anyone may register when open).
+    let caller = match caller {
+        Some(caller) => caller.member(&state.db).await.ok(),
+        None => None,
+    };
     if state.config.registration == Registration::Closed
         && !caller.as_ref().is_some_and(|c| c.role.is_leader())
     {
@@ -218,7 +223,8 @@ pub async fn logout(
     security(("bearer" = []))
 )]
 #[get("/me")]
-pub async fn get_me(user: AuthUser) -> AppResult<web::Json<Member>> {
+pub async fn get_me(state: web::Data<AppState>, caller: Caller) -> AppResult<web::Json<Member>> {
+    let user = caller.member(&state.db).await?;
     Ok(web::Json(Member::try_from(user.member)?))
 }
 
@@ -232,9 +238,10 @@ pub async fn get_me(user: AuthUser) -> AppResult<web::Json<Member>> {
 #[patch("/me")]
 pub async fn update_me(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     Json(input): Json<UpdateMeInput>,
 ) -> AppResult<web::Json<Member>> {
+    let user = caller.member(&state.db).await?;
     let mut v = Validator::new();
     let display_name = input
         .display_name
@@ -283,9 +290,10 @@ pub async fn update_me(
 #[post("/me/password")]
 pub async fn change_password(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     Json(input): Json<ChangePasswordInput>,
 ) -> AppResult<HttpResponse> {
+    let user = caller.member(&state.db).await?;
     validate::password("new_password", &input.new_password)
         .map_err(|e| AppError::Validation(vec![e]))?;
     if !super::is_own_password(&state.db, &user.id, input.current_password).await? {
@@ -326,9 +334,10 @@ pub async fn change_password(
 #[get("/members")]
 pub async fn list_members(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     Query(query): Query<MemberListQuery>,
 ) -> AppResult<web::Json<Page<Member>>> {
+    let user = caller.member(&state.db).await?;
     require_leader(&user)?;
     let page = PageParams::<String>::parse(query.limit, query.cursor.as_deref())?;
     let filter = store::MemberFilter {
@@ -370,9 +379,10 @@ pub async fn list_members(
 #[get("/members/{id}")]
 pub async fn get_member(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     id: web::Path<String>,
 ) -> AppResult<web::Json<Member>> {
+    let user = caller.member(&state.db).await?;
     let id = id.into_inner();
     require_self_or_leader(&user, &id)?;
     let row = state
@@ -402,10 +412,11 @@ pub async fn get_member(
 #[patch("/members/{id}")]
 pub async fn update_member(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     id: web::Path<String>,
     Json(input): Json<UpdateMemberInput>,
 ) -> AppResult<web::Json<Member>> {
+    let user = caller.member(&state.db).await?;
     require_admin(&user)?;
     let id = id.into_inner();
     let row = state

@@ -13,7 +13,7 @@ use super::model::{
 use super::store;
 use super::transitions::{self, Standing};
 use crate::accounts::store as members;
-use crate::auth::AuthUser;
+use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult, ProblemType};
 use crate::http::validate;
@@ -143,10 +143,11 @@ fn new_row(
 #[post("/prayer-requests/{id}/assignments")]
 pub async fn create_assignment(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     id: web::Path<String>,
     Json(input): Json<CreateAssignmentInput>,
 ) -> AppResult<HttpResponse> {
+    let user = caller.member(&state.db).await?;
     if input.team_id.is_none() && input.member_id.is_none() {
         return Err(AppError::invalid(
             "team_id",
@@ -263,10 +264,11 @@ pub async fn create_assignment(
 #[post("/prayer-requests/{id}/assignments/auto")]
 pub async fn auto_assign(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     id: web::Path<String>,
     Json(input): Json<AutoAssignInput>,
 ) -> AppResult<HttpResponse> {
+    let user = caller.member(&state.db).await?;
     if !(1..=100).contains(&input.count) {
         return Err(AppError::invalid("count", "must be from 1 to 100"));
     }
@@ -341,10 +343,11 @@ pub async fn auto_assign(
 #[get("/prayer-requests/{id}/assignments")]
 pub async fn list_request_assignments(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     id: web::Path<String>,
     Query(query): Query<PageQuery>,
 ) -> AppResult<web::Json<Page<Assignment>>> {
+    let user = caller.member(&state.db).await?;
     let page = PageParams::<String>::parse(query.limit, query.cursor.as_deref())?;
     let viewer = Viewer::from(&user);
     let (limit, fetch) = (page.limit, page.fetch());
@@ -382,10 +385,11 @@ pub async fn list_request_assignments(
 #[patch("/assignments/{id}")]
 pub async fn update_assignment(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     id: web::Path<String>,
     Json(input): Json<UpdateAssignmentInput>,
 ) -> AppResult<web::Json<Assignment>> {
+    let user = caller.member(&state.db).await?;
     let reason = match input.reason.as_deref() {
         Some(r) => Some(
             validate::text("reason", r, 1, REASON_MAX)
@@ -442,15 +446,14 @@ pub async fn update_assignment(
 #[get("/me/assignments")]
 pub async fn my_assignments(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     Query(query): Query<MyAssignmentsQuery>,
 ) -> AppResult<web::Json<Page<MyAssignment>>> {
     let page = PageParams::<String>::parse(query.limit, query.cursor.as_deref())?;
-    let actor = user.id.clone();
+    let actor = caller.member_id().to_string();
     let (limit, fetch) = (page.limit, page.fetch());
-    let page = state
-        .db
-        .read(move |conn| {
+    let page = caller
+        .read(&state.db, move |conn, user| {
             let viewer = Viewer::from(&user);
             let rows = store::list_for_member(
                 conn,
@@ -513,10 +516,11 @@ pub async fn my_assignments(
 #[get("/teams/{id}/assignments")]
 pub async fn team_dashboard(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     id: web::Path<String>,
     Query(query): Query<PageQuery>,
 ) -> AppResult<web::Json<Page<DashboardItem>>> {
+    let user = caller.member(&state.db).await?;
     type Key = (bool, Option<NaiveDateTime>, String);
     let page = PageParams::<Key>::parse(query.limit, query.cursor.as_deref())?;
     let viewer = Viewer::from(&user);

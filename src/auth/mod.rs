@@ -7,5 +7,5 @@ pub mod passwords;
 pub mod roles;
 pub mod tokens;
 
-pub use extractor::AuthUser;
+pub use extractor::{AuthUser, Caller};
 pub use roles::Role;

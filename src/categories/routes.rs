@@ -9,7 +9,7 @@ use super::{
     DESCRIPTION_MAX, NAME_MAX,
 };
 use crate::auth::roles::require_leader;
-use crate::auth::AuthUser;
+use crate::auth::Caller;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::validate::{self, Validator};
 use crate::http::{Json, Page, PageParams, PageQuery, Query};
@@ -45,9 +45,10 @@ fn description(value: &str) -> Result<String, FieldError> {
 #[get("/categories")]
 pub async fn list_categories(
     state: web::Data<AppState>,
-    _user: AuthUser,
+    caller: Caller,
     Query(query): Query<PageQuery>,
 ) -> AppResult<web::Json<Page<Category>>> {
+    caller.member(&state.db).await?;
     let page = PageParams::<String>::parse(query.limit, query.cursor.as_deref())?;
     let (limit, fetch) = (page.limit, page.fetch());
     let rows = state
@@ -76,9 +77,10 @@ pub async fn list_categories(
 #[post("/categories")]
 pub async fn create_category(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     Json(input): Json<CreateCategoryInput>,
 ) -> AppResult<HttpResponse> {
+    let user = caller.member(&state.db).await?;
     require_leader(&user)?;
     let mut v = Validator::new();
     let name = v.take(category_name(&input.name));
@@ -120,10 +122,11 @@ pub async fn create_category(
 #[patch("/categories/{id}")]
 pub async fn update_category(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     id: web::Path<String>,
     Json(input): Json<UpdateCategoryInput>,
 ) -> AppResult<web::Json<Category>> {
+    let user = caller.member(&state.db).await?;
     require_leader(&user)?;
     let mut v = Validator::new();
     let name = input.name.as_deref().and_then(|n| v.take(category_name(n)));
@@ -165,9 +168,10 @@ pub async fn update_category(
 #[delete("/categories/{id}")]
 pub async fn delete_category(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
+    let user = caller.member(&state.db).await?;
     require_leader(&user)?;
     let id = id.into_inner();
     state.db.write(move |conn| store::delete(conn, &id)).await?;

@@ -12,7 +12,7 @@ use super::model::{
     MyFasts, ParticipantRow,
 };
 use super::store;
-use crate::auth::AuthUser;
+use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult, ProblemType};
 use crate::http::validate;
@@ -97,10 +97,11 @@ fn my_fast(conn: &mut DbConnection, fast: &FastRow, p: &ParticipantRow) -> AppRe
 #[post("/fasts/{id}/participants")]
 pub async fn join_fast(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     id: web::Path<String>,
     JsonOrEmpty(input): JsonOrEmpty<JoinInput>,
 ) -> AppResult<HttpResponse> {
+    let user = caller.member(&state.db).await?;
     let (created, body) = state
         .db
         .write(move |conn| {
@@ -153,9 +154,10 @@ pub async fn join_fast(
 #[delete("/fasts/{id}/participants/me")]
 pub async fn leave_fast(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
+    let user = caller.member(&state.db).await?;
     state
         .db
         .write(move |conn| {
@@ -189,10 +191,11 @@ pub async fn leave_fast(
 #[post("/fasts/{id}/check-ins")]
 pub async fn fast_check_in(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     id: web::Path<String>,
     Json(input): Json<FastCheckInInput>,
 ) -> AppResult<HttpResponse> {
+    let user = caller.member(&state.db).await?;
     let note = match input.note.as_deref() {
         Some(n) => {
             Some(validate::text("note", n, 0, 1000).map_err(|e| AppError::Validation(vec![e]))?)
@@ -273,9 +276,10 @@ pub async fn fast_check_in(
 #[get("/fasts/{id}/check-ins/me")]
 pub async fn my_fast_check_ins(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     id: web::Path<String>,
 ) -> AppResult<web::Json<MyFast>> {
+    let user = caller.member(&state.db).await?;
     let mine = state
         .db
         .read(move |conn| {
@@ -295,7 +299,8 @@ pub async fn my_fast_check_ins(
     security(("bearer" = []))
 )]
 #[get("/me/fasts")]
-pub async fn my_fasts(state: web::Data<AppState>, user: AuthUser) -> AppResult<web::Json<MyFasts>> {
+pub async fn my_fasts(state: web::Data<AppState>, caller: Caller) -> AppResult<web::Json<MyFasts>> {
+    let user = caller.member(&state.db).await?;
     let mine = state
         .db
         .read(move |conn| {

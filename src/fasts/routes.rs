@@ -11,7 +11,7 @@ use super::model::{
     CreateFastInput, Fast, FastDay, FastDays, FastRow, Focus, FocusRow, UpdateFastInput,
 };
 use super::store;
-use crate::auth::AuthUser;
+use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult, ProblemType};
 use crate::http::validate::{self, Validator};
@@ -137,9 +137,10 @@ fn check_numbers(v: &mut Validator, days: i32, min_per_day: Option<i32>) {
 #[post("/fasts")]
 pub async fn create_fast(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     Json(input): Json<CreateFastInput>,
 ) -> AppResult<HttpResponse> {
+    let user = caller.member(&state.db).await?;
     let mut v = Validator::new();
     let name = v.take(validate::line("name", &input.name, 1, NAME_MAX));
     let description = input
@@ -197,9 +198,10 @@ pub async fn create_fast(
 #[get("/fasts")]
 pub async fn list_fasts(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     Query(query): Query<PageQuery>,
 ) -> AppResult<web::Json<Page<Fast>>> {
+    let user = caller.member(&state.db).await?;
     let page = PageParams::<String>::parse(query.limit, query.cursor.as_deref())?;
     let (limit, fetch) = (page.limit, page.fetch());
     let page = state
@@ -229,9 +231,10 @@ pub async fn list_fasts(
 #[get("/fasts/{id}")]
 pub async fn get_fast(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     id: web::Path<String>,
 ) -> AppResult<web::Json<Fast>> {
+    let user = caller.member(&state.db).await?;
     let fast = state
         .db
         .read(move |conn| {
@@ -261,10 +264,11 @@ pub async fn get_fast(
 #[patch("/fasts/{id}")]
 pub async fn update_fast(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     id: web::Path<String>,
     Json(input): Json<UpdateFastInput>,
 ) -> AppResult<web::Json<Fast>> {
+    let user = caller.member(&state.db).await?;
     let fast = state
         .db
         .write(move |conn| {
@@ -355,9 +359,10 @@ pub async fn update_fast(
 #[delete("/fasts/{id}")]
 pub async fn delete_fast(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
+    let user = caller.member(&state.db).await?;
     state
         .db
         .write(move |conn| {
@@ -381,9 +386,10 @@ pub async fn delete_fast(
 #[get("/fasts/{id}/days")]
 pub async fn fast_days(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     id: web::Path<String>,
 ) -> AppResult<web::Json<FastDays>> {
+    let user = caller.member(&state.db).await?;
     let days = state
         .db
         .read(move |conn| {

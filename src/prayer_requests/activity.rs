@@ -10,7 +10,7 @@ use super::model::{
 use super::store;
 use super::views::Context;
 use super::visibility::Viewer;
-use crate::auth::AuthUser;
+use crate::auth::Caller;
 use crate::error::{AppError, AppResult, ProblemType};
 use crate::http::validate;
 use crate::http::{Json, JsonOrEmpty, Page, PageParams, PageQuery, Query};
@@ -63,7 +63,7 @@ fn comments_off() -> AppError {
 #[post("/prayer-requests/{id}/prayers")]
 pub async fn pray(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     id: web::Path<String>,
     JsonOrEmpty(input): JsonOrEmpty<PrayInput>,
 ) -> AppResult<HttpResponse> {
@@ -74,9 +74,8 @@ pub async fn pray(
         .filter(|n| !n.is_empty()),
         None => None,
     };
-    let prayer = state
-        .db
-        .write(move |conn| {
+    let prayer = caller
+        .write(&state.db, move |conn, user| {
             let viewer = Viewer::from(&user);
             let request = store::find_visible(conn, &viewer, &id)?;
             let at = now();
@@ -111,10 +110,11 @@ pub async fn pray(
 #[get("/prayer-requests/{id}/prayers")]
 pub async fn list_prayers(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     id: web::Path<String>,
     Query(query): Query<PageQuery>,
 ) -> AppResult<web::Json<Page<Prayer>>> {
+    let user = caller.member(&state.db).await?;
     let page = PageParams::<String>::parse(query.limit, query.cursor.as_deref())?;
     let viewer = Viewer::from(&user);
     let (limit, fetch) = (page.limit, page.fetch());
@@ -159,10 +159,11 @@ pub async fn list_prayers(
 #[post("/prayer-requests/{id}/updates")]
 pub async fn post_update(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     id: web::Path<String>,
     Json(input): Json<PostInput>,
 ) -> AppResult<HttpResponse> {
+    let user = caller.member(&state.db).await?;
     let body = validate::text("body", &input.body, 1, BODY_MAX)
         .map_err(|e| AppError::Validation(vec![e]))?;
     let viewer = Viewer::from(&user);
@@ -201,10 +202,11 @@ pub async fn post_update(
 #[get("/prayer-requests/{id}/updates")]
 pub async fn list_updates(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     id: web::Path<String>,
     Query(query): Query<PageQuery>,
 ) -> AppResult<web::Json<Page<Post>>> {
+    let user = caller.member(&state.db).await?;
     let page = PageParams::<String>::parse(query.limit, query.cursor.as_deref())?;
     let viewer = Viewer::from(&user);
     let (limit, fetch) = (page.limit, page.fetch());
@@ -244,10 +246,11 @@ pub async fn list_updates(
 #[post("/prayer-requests/{id}/comments")]
 pub async fn post_comment(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     id: web::Path<String>,
     Json(input): Json<PostInput>,
 ) -> AppResult<HttpResponse> {
+    let user = caller.member(&state.db).await?;
     let body = validate::text("body", &input.body, 1, COMMENT_MAX)
         .map_err(|e| AppError::Validation(vec![e]))?;
     let viewer = Viewer::from(&user);
@@ -287,10 +290,11 @@ pub async fn post_comment(
 #[get("/prayer-requests/{id}/comments")]
 pub async fn list_comments(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     id: web::Path<String>,
     Query(query): Query<PageQuery>,
 ) -> AppResult<web::Json<Page<Post>>> {
+    let user = caller.member(&state.db).await?;
     let page = PageParams::<String>::parse(query.limit, query.cursor.as_deref())?;
     let viewer = Viewer::from(&user);
     let (limit, fetch) = (page.limit, page.fetch());

@@ -19,7 +19,7 @@ use super::views::Context;
 use super::visibility::Viewer;
 use crate::accounts::DISPLAY_NAME_MAX;
 use crate::auth::roles::require_leader;
-use crate::auth::{AuthUser, Role};
+use crate::auth::{AuthUser, Caller, Role};
 use crate::categories::store as categories;
 use crate::categories::CategoryRow;
 use crate::db::DbConnection;
@@ -139,7 +139,7 @@ fn require_requester_or_leader(row: &RequestRow, user: &AuthUser) -> AppResult<(
 #[post("/prayer-requests")]
 pub async fn create_request(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     Json(input): Json<CreateRequestInput>,
 ) -> AppResult<HttpResponse> {
     let at = now();
@@ -154,9 +154,8 @@ pub async fn create_request(
     check_expiry(&mut v, expires_on, today);
     let require_approval = state.config.require_approval;
     let mut errors = v.into_errors();
-    let view = state
-        .db
-        .write(move |conn| {
+    let view = caller
+        .write(&state.db, move |conn, user| {
             let status = if require_approval && !user.role.is_leader() {
                 Status::Pending
             } else {
@@ -231,7 +230,7 @@ pub async fn create_request(
 #[get("/prayer-requests")]
 pub async fn list_requests(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     Query(query): Query<RequestListQuery>,
 ) -> AppResult<web::Json<Page<PrayerRequest>>> {
     let sort = query.sort.unwrap_or(Sort::Newest);
@@ -257,9 +256,8 @@ pub async fn list_requests(
         return Err(AppError::invalid("q", "must be at most 200 characters"));
     }
     let (limit, fetch) = (page.limit, page.fetch());
-    let (page, actor) = state
-        .db
-        .read(move |conn| {
+    let (page, actor) = caller
+        .read(&state.db, move |conn, user| {
             let viewer = viewer_of(&user);
             let category_id = match &query.category {
                 Some(name) => {
@@ -313,12 +311,11 @@ pub async fn list_requests(
 #[get("/prayer-requests/{id}")]
 pub async fn get_request(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     id: web::Path<String>,
 ) -> AppResult<web::Json<PrayerRequest>> {
-    let (view, actor) = state
-        .db
-        .read(move |conn| {
+    let (view, actor) = caller
+        .read(&state.db, move |conn, user| {
             let viewer = viewer_of(&user);
             let (row, category, requester) = store::find_visible_named(conn, &viewer, &id)?;
             let ctx = Context::of_request(&viewer, now().date(), &row, category, requester);
@@ -346,10 +343,11 @@ pub async fn get_request(
 #[patch("/prayer-requests/{id}")]
 pub async fn update_request(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     id: web::Path<String>,
     Json(input): Json<UpdateRequestInput>,
 ) -> AppResult<web::Json<PrayerRequest>> {
+    let user = caller.member(&state.db).await?;
     let viewer = viewer_of(&user);
     let require_approval = state.config.require_approval && !user.role.is_leader();
     let view = state
@@ -429,9 +427,10 @@ pub async fn update_request(
 #[delete("/prayer-requests/{id}")]
 pub async fn delete_request(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
+    let user = caller.member(&state.db).await?;
     let viewer = viewer_of(&user);
     state
         .db
@@ -553,9 +552,10 @@ pub async fn submit_public_request(
 #[post("/prayer-requests/{id}/approve")]
 pub async fn approve_request(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     id: web::Path<String>,
 ) -> AppResult<web::Json<PrayerRequest>> {
+    let user = caller.member(&state.db).await?;
     require_leader(&user)?;
     let viewer = viewer_of(&user);
     let view = state
@@ -597,10 +597,11 @@ pub async fn approve_request(
 #[post("/prayer-requests/{id}/reject")]
 pub async fn reject_request(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     id: web::Path<String>,
     Json(input): Json<ReasonInput>,
 ) -> AppResult<web::Json<PrayerRequest>> {
+    let user = caller.member(&state.db).await?;
     require_leader(&user)?;
     let reason = validate::line("reason", &input.reason, 1, REASON_MAX)
         .map_err(|e| AppError::Validation(vec![e]))?;
@@ -639,10 +640,11 @@ pub async fn reject_request(
 #[post("/prayer-requests/{id}/flag")]
 pub async fn flag_request(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     id: web::Path<String>,
     Json(input): Json<ReasonInput>,
 ) -> AppResult<HttpResponse> {
+    let user = caller.member(&state.db).await?;
     let reason = validate::text("reason", &input.reason, 1, REASON_MAX)
         .map_err(|e| AppError::Validation(vec![e]))?;
     let viewer = viewer_of(&user);
@@ -679,10 +681,11 @@ pub async fn flag_request(
 #[post("/prayer-requests/{id}/answer")]
 pub async fn answer_request(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     id: web::Path<String>,
     JsonOrEmpty(input): JsonOrEmpty<AnswerInput>,
 ) -> AppResult<web::Json<PrayerRequest>> {
+    let user = caller.member(&state.db).await?;
     let testimony = match input.testimony.as_deref() {
         Some(t) => Some(
             validate::text("testimony", t, 0, TESTIMONY_MAX)
@@ -732,9 +735,10 @@ pub async fn answer_request(
 #[post("/prayer-requests/{id}/reopen")]
 pub async fn reopen_request(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     id: web::Path<String>,
 ) -> AppResult<web::Json<PrayerRequest>> {
+    let user = caller.member(&state.db).await?;
     let viewer = viewer_of(&user);
     let days = state.config.request_expiry_days;
     let view = state

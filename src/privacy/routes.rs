@@ -10,7 +10,7 @@ use super::export::{self, Export};
 use crate::accounts;
 use crate::accounts::model::Member;
 use crate::auth::roles::require_admin;
-use crate::auth::AuthUser;
+use crate::auth::Caller;
 use crate::error::{AppError, AppResult};
 use crate::http::{Json, Page, PageParams, Query};
 use crate::state::AppState;
@@ -38,9 +38,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[get("/audit-events")]
 pub async fn list_audit_events(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     Query(query): Query<AuditQuery>,
 ) -> AppResult<web::Json<Page<AuditEvent>>> {
+    let user = caller.member(&state.db).await?;
     require_admin(&user)?;
     let page = PageParams::<String>::parse(query.limit, query.cursor.as_deref())?;
     let (limit, fetch) = (page.limit, page.fetch());
@@ -67,7 +68,8 @@ pub async fn list_audit_events(
     security(("bearer" = []))
 )]
 #[get("/me/export")]
-pub async fn export_me(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
+pub async fn export_me(state: web::Data<AppState>, caller: Caller) -> AppResult<HttpResponse> {
+    let user = caller.member(&state.db).await?;
     let doc = state
         .db
         .write(move |conn| {
@@ -118,9 +120,10 @@ pub struct EraseInput {
 #[delete("/me")]
 pub async fn erase_me(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     Json(input): Json<EraseInput>,
 ) -> AppResult<HttpResponse> {
+    let user = caller.member(&state.db).await?;
     if !accounts::is_own_password(&state.db, &user.id, input.password).await? {
         return Err(AppError::invalid(
             "password",

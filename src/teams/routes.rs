@@ -14,7 +14,7 @@ use crate::accounts::model::PersonRef;
 use crate::accounts::store as members;
 use crate::assignments::store as assignments;
 use crate::auth::roles::require_leader;
-use crate::auth::AuthUser;
+use crate::auth::{AuthUser, Caller};
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
 use crate::http::validate::{self, Validator};
@@ -103,9 +103,10 @@ fn description(v: &mut Validator, d: &str) -> Option<Option<String>> {
 #[post("/teams")]
 pub async fn create_team(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     Json(input): Json<CreateTeamInput>,
 ) -> AppResult<HttpResponse> {
+    let user = caller.member(&state.db).await?;
     require_leader(&user)?;
     let mut v = Validator::new();
     let name = team_name(&mut v, &input.name);
@@ -148,9 +149,10 @@ pub async fn create_team(
 #[get("/teams")]
 pub async fn list_teams(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     Query(query): Query<PageQuery>,
 ) -> AppResult<web::Json<Page<Team>>> {
+    let user = caller.member(&state.db).await?;
     let page = PageParams::<String>::parse(query.limit, query.cursor.as_deref())?;
     let (limit, fetch) = (page.limit, page.fetch());
     let page = state
@@ -179,9 +181,10 @@ pub async fn list_teams(
 #[get("/teams/{id}")]
 pub async fn get_team(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     id: web::Path<String>,
 ) -> AppResult<web::Json<Team>> {
+    let user = caller.member(&state.db).await?;
     let team = state
         .db
         .read(move |conn| {
@@ -207,10 +210,11 @@ pub async fn get_team(
 #[patch("/teams/{id}")]
 pub async fn update_team(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     id: web::Path<String>,
     Json(input): Json<UpdateTeamInput>,
 ) -> AppResult<web::Json<Team>> {
+    let user = caller.member(&state.db).await?;
     let mut v = Validator::new();
     let name = input.name.as_deref().and_then(|n| team_name(&mut v, n));
     let description = match input.description {
@@ -252,9 +256,10 @@ pub async fn update_team(
 #[delete("/teams/{id}")]
 pub async fn delete_team(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
+    let user = caller.member(&state.db).await?;
     state
         .db
         .write(move |conn| {
@@ -281,10 +286,11 @@ pub async fn delete_team(
 #[get("/teams/{id}/members")]
 pub async fn list_team_members(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     id: web::Path<String>,
     Query(query): Query<PageQuery>,
 ) -> AppResult<web::Json<Page<TeamMember>>> {
+    let user = caller.member(&state.db).await?;
     let page = PageParams::<String>::parse(query.limit, query.cursor.as_deref())?;
     let (limit, fetch) = (page.limit, page.fetch());
     let page = state
@@ -336,10 +342,11 @@ pub async fn list_team_members(
 #[put("/teams/{id}/members/{member_id}")]
 pub async fn put_team_member(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     path: web::Path<(String, String)>,
     Json(input): Json<PutTeamMemberInput>,
 ) -> AppResult<HttpResponse> {
+    let user = caller.member(&state.db).await?;
     let (team_id, member_id) = path.into_inner();
     let (added, entry) = state
         .db
@@ -404,9 +411,10 @@ pub async fn put_team_member(
 #[delete("/teams/{id}/members/{member_id}")]
 pub async fn remove_team_member(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
+    let user = caller.member(&state.db).await?;
     let (team_id, member_id) = path.into_inner();
     state
         .db

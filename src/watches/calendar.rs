@@ -17,7 +17,7 @@ use super::model::{CalendarFeed, HeldSlotRow, SignupRow, WatchRow};
 use super::slots::Schedule;
 use super::store;
 use crate::auth::tokens::{new_refresh_token, refresh_token_hash};
-use crate::auth::AuthUser;
+use crate::auth::Caller;
 use crate::db::schema::calendar_tokens;
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
@@ -41,8 +41,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[post("/me/calendar-token")]
 pub async fn new_calendar_token(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
 ) -> AppResult<web::Json<CalendarFeed>> {
+    let user = caller.member(&state.db).await?;
     let token = new_refresh_token();
     let hash = refresh_token_hash(&token);
     state

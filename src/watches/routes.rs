@@ -16,7 +16,7 @@ use super::slots::{format_hhmm, merge, parse_hhmm, Schedule, Slot, DAY};
 use super::store;
 use crate::accounts::model::PersonRef;
 use crate::accounts::store::display_names;
-use crate::auth::AuthUser;
+use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult, ProblemType};
 use crate::http::validate::{self, Validator};
@@ -214,9 +214,10 @@ pub fn today_in(schedule: &Schedule) -> NaiveDate {
 #[post("/watches")]
 pub async fn create_watch(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     Json(input): Json<CreateWatchInput>,
 ) -> AppResult<HttpResponse> {
+    let user = caller.member(&state.db).await?;
     let mut v = Validator::new();
     let name = v.take(validate::line("name", &input.name, 1, NAME_MAX));
     let description = input
@@ -287,9 +288,10 @@ pub async fn create_watch(
 #[get("/watches")]
 pub async fn list_watches(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     Query(query): Query<PageQuery>,
 ) -> AppResult<web::Json<Page<Watch>>> {
+    let user = caller.member(&state.db).await?;
     let page = PageParams::<String>::parse(query.limit, query.cursor.as_deref())?;
     let (limit, fetch) = (page.limit, page.fetch());
     let rows = state
@@ -322,9 +324,10 @@ pub async fn list_watches(
 #[get("/watches/{id}")]
 pub async fn get_watch(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     id: web::Path<String>,
 ) -> AppResult<web::Json<Watch>> {
+    let user = caller.member(&state.db).await?;
     let watch = state
         .db
         .read(move |conn| {
@@ -354,10 +357,11 @@ pub async fn get_watch(
 #[patch("/watches/{id}")]
 pub async fn update_watch(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     id: web::Path<String>,
     Json(input): Json<UpdateWatchInput>,
 ) -> AppResult<web::Json<Watch>> {
+    let user = caller.member(&state.db).await?;
     let watch = state
         .db
         .write(move |conn| {
@@ -448,9 +452,10 @@ pub async fn update_watch(
 #[delete("/watches/{id}")]
 pub async fn delete_watch(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
+    let user = caller.member(&state.db).await?;
     state
         .db
         .write(move |conn| {
@@ -477,13 +482,12 @@ pub async fn delete_watch(
 #[get("/watches/{id}/slots")]
 pub async fn watch_slots(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     id: web::Path<String>,
     Query(query): Query<RangeQuery>,
 ) -> AppResult<web::Json<SlotList>> {
-    let list = state
-        .db
-        .read(move |conn| {
+    let list = caller
+        .read(&state.db, move |conn, user| {
             let watch = store::find(conn, &id)?;
             require_visible(conn, &user, &watch)?;
             let schedule = watch.schedule()?;
@@ -516,13 +520,12 @@ pub async fn watch_slots(
 #[get("/watches/{id}/coverage")]
 pub async fn watch_coverage(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     id: web::Path<String>,
     Query(query): Query<RangeQuery>,
 ) -> AppResult<web::Json<Coverage>> {
-    let coverage = state
-        .db
-        .read(move |conn| {
+    let coverage = caller
+        .read(&state.db, move |conn, user| {
             let watch = store::find(conn, &id)?;
             require_visible(conn, &user, &watch)?;
             let schedule = watch.schedule()?;
@@ -590,9 +593,10 @@ pub fn coverage_of(
 #[get("/watches/{id}/now")]
 pub async fn watch_now(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     id: web::Path<String>,
 ) -> AppResult<web::Json<Now>> {
+    let user = caller.member(&state.db).await?;
     let now_view = state
         .db
         .read(move |conn| {

@@ -17,7 +17,7 @@ use super::slots::{Schedule, Slot};
 use super::store;
 use crate::accounts::model::PersonRef;
 use crate::accounts::store::display_names;
-use crate::auth::AuthUser;
+use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult, ProblemType};
 use crate::http::validate;
@@ -98,10 +98,11 @@ fn render(
 #[post("/watches/{id}/signups")]
 pub async fn sign_up(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     id: web::Path<String>,
     Json(input): Json<SignupInput>,
 ) -> AppResult<HttpResponse> {
+    let user = caller.member(&state.db).await?;
     let weekly = input.repeat_weekly.unwrap_or(false);
     if !weekly && input.until.is_some() {
         return Err(AppError::invalid("until", "is only for weekly signups"));
@@ -234,10 +235,11 @@ fn occurrences(
 #[get("/watches/{id}/signups")]
 pub async fn list_signups(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     id: web::Path<String>,
     Query(query): Query<SignupListQuery>,
 ) -> AppResult<web::Json<Page<Signup>>> {
+    let user = caller.member(&state.db).await?;
     let page = PageParams::<String>::parse(query.limit, query.cursor.as_deref())?;
     let (limit, fetch) = (page.limit, page.fetch());
     let page = state
@@ -283,10 +285,11 @@ pub async fn list_signups(
 #[delete("/watches/{id}/signups/{signup_id}")]
 pub async fn cancel_signup(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     path: web::Path<(String, String)>,
     Query(query): Query<CancelQuery>,
 ) -> AppResult<HttpResponse> {
+    let user = caller.member(&state.db).await?;
     let (watch_id, signup_id) = path.into_inner();
     state
         .db
@@ -339,10 +342,11 @@ pub async fn cancel_signup(
 #[post("/watches/{id}/check-ins")]
 pub async fn check_in(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     id: web::Path<String>,
     Json(input): Json<CheckInInput>,
 ) -> AppResult<HttpResponse> {
+    let user = caller.member(&state.db).await?;
     let note = match input.note.as_deref() {
         Some(n) => {
             Some(validate::text("note", n, 0, 1000).map_err(|e| AppError::Validation(vec![e]))?)
@@ -409,9 +413,10 @@ pub async fn check_in(
 #[get("/me/watch-slots")]
 pub async fn my_watch_slots(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     Query(query): Query<MyRangeQuery>,
 ) -> AppResult<web::Json<MySlotList>> {
+    let user = caller.member(&state.db).await?;
     let my_tz: Tz = user.member.timezone.parse().unwrap_or(Tz::UTC);
     let mine = Schedule {
         tz: my_tz,
