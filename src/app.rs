@@ -56,8 +56,8 @@ impl Application {
         // Each worker runs its database calls on its own blocking pool (`web::block`). Together they
         // get as many threads as the database pool has connections: no thread waits for a
         // connection, and a burst queues as cheap tasks instead of parking hundreds of threads,
-        // each with its own allocator arena. Measured at 64 connections, 10k requests on SQLite,
-        // against the semaphore this replaced: GET by id 6,804 -> 9,345 req/s, list 2,840 -> 4,379.
+        // each with its own allocator arena (measured against the semaphore this replaced:
+        // docs/benchmarks.md, "Fixes the harness found").
         let blocking_per_worker = (db.max_connections() / workers).max(1);
         let state = web::Data::new(AppState::new(config, db));
 

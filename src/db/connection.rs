@@ -97,8 +97,8 @@ PRAGMA foreign_keys = ON;";
 
 /// Session settings for every PostgreSQL connection. JIT off: the planner's cost of a list query
 /// with a LIMIT over a large table is far above `jit_above_cost`, so PostgreSQL spent half a second
-/// compiling each execution of a query that runs in a quarter of a millisecond (measured: list
-/// newest at a million requests, 14 req/s with JIT; see docs/benchmarks.md).
+/// compiling each execution of a query that runs in a quarter of a millisecond (docs/benchmarks.md,
+/// "Fixes the harness found").
 const POSTGRES_SESSION: &str = "SET jit = off;";
 
 #[derive(Debug, Clone)]

@@ -1,5 +1,6 @@
 //! Database access: the connection enum, the pool, migrations, and the two ways handlers reach the
-//! database (`read` and `write`), both run off the actix workers because diesel blocks.
+//! database, `read` (the blocking pool) and `write` (the blocking pool on PostgreSQL, the writer
+//! thread on SQLite); neither runs on an actix worker, because diesel blocks.
 
 mod connection;
 mod id_list;
@@ -91,9 +92,8 @@ impl Db {
     /// fail with `SQLITE_BUSY_SNAPSHOT`.
     ///
     /// Always on the blocking pool, never on the actix worker: a slow read (a year's coverage, an
-    /// export) would otherwise stall every connection that worker serves. Running idle-connection
-    /// SQLite reads on the worker saved 13% of server CPU per `GET /prayer-requests/{id}` (45-47 us
-    /// -> 39-41 us), under the 20% a hand-rolled path must gain to stay.
+    /// export) would otherwise stall every connection that worker serves. (Running SQLite reads
+    /// on the worker was tried and measured: docs/benchmarks.md, #17.)
     pub async fn read<T, F>(&self, f: F) -> Result<T, AppError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,

@@ -114,8 +114,8 @@ impl QueryFragment<MultiBackend> for MemberVisible {
 ///
 /// Written as `(SELECT ... LIMIT 1) IS NOT NULL`, not `EXISTS`: PostgreSQL turns an `EXISTS` under
 /// `OR` into a "hashed subplan" that first collects every matching assignment of the church, a
-/// set that grows with it (measured: 63 ms per list at a million requests), whereas the page
-/// needs only a few probes.
+/// set that grows with the church (docs/benchmarks.md has the figure at a million requests),
+/// whereas the page needs only a few probes.
 fn through_assignments(viewer: &Viewer) -> Condition {
     let by_name = assignments::member_id
         .assume_not_null()

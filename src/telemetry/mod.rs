@@ -73,8 +73,9 @@ fn request_id(req: &ServiceRequest) -> String {
 /// Logs one line per request. A 500 or 503 is logged at error or warning level with its cause on
 /// the same line, so that the line a reader finds by request id says what went wrong.
 ///
-/// No span is opened around the handler: creating one per request cost about 3 µs (GET /healthz
-/// 64,360 -> 81,526 req/s without it), and the two events a handler could log, the causes of a 500
+/// No span is opened around the handler: creating one per request cost a measurable share of a
+/// request (docs/benchmarks.md, "Fixes the harness found"), and the two events a handler could log,
+/// the causes of a 500
 /// and a 503, are read back here from the response instead.
 pub async fn request_log(
     req: ServiceRequest,
