@@ -5,11 +5,10 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 
 use super::model::{CheckInRow, FastRow, FocusRow, ParticipantRow};
-use crate::db::schema::{
-    fast_check_ins, fast_commitments, fast_focus, fast_participants, fasts, team_members,
-};
+use crate::db::schema::{fast_check_ins, fast_commitments, fast_focus, fast_participants, fasts};
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
+use crate::teams::access::owned_visible_to;
 
 pub fn insert(conn: &mut DbConnection, row: &FastRow) -> AppResult<()> {
     diesel::insert_into(fasts::table)
@@ -48,10 +47,7 @@ pub fn list_visible(
         .limit(fetch)
         .into_boxed();
     if !leader {
-        let my_teams = team_members::table
-            .filter(team_members::member_id.eq(member_id.to_string()))
-            .select(team_members::team_id.nullable());
-        query = query.filter(fasts::team_id.is_null().or(fasts::team_id.eq_any(my_teams)));
+        query = query.filter(owned_visible_to(fasts::team_id, member_id));
     }
     if let Some(after) = after {
         query = query.filter(fasts::id.gt(after.to_string()));

@@ -1,8 +1,13 @@
 //! Per-team permission checks: who leads a team, who belongs to it.
 
+use diesel::expression::Expression;
+use diesel::prelude::*;
+use diesel::sql_types::{Nullable, Text};
+
 use super::model::TeamRole;
 use super::store;
 use crate::auth::AuthUser;
+use crate::db::schema::team_members;
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult, FieldError};
 
@@ -46,18 +51,45 @@ pub fn require_member_or_leader(
     }
 }
 
+/// The teams `member_id` belongs to, as a subquery.
+pub type MemberTeams = diesel::dsl::Select<
+    diesel::dsl::Filter<team_members::table, diesel::dsl::Eq<team_members::member_id, String>>,
+    diesel::dsl::Nullable<team_members::team_id>,
+>;
+
+/// The one rule for what a team may own (a watch, a fast), for a member who is not a church-wide
+/// leader (leaders see everything): the church's own (`team_id` null) or one of the member's
+/// teams'. `team_id` is the owner: a column when listing (`watches::team_id`), a bound value when
+/// checking one row ([`require_sees_owned`]), so lists and single reads apply the same SQL.
+pub fn owned_visible_to<E>(
+    team_id: E,
+    member_id: &str,
+) -> diesel::dsl::Or<diesel::dsl::IsNull<E>, diesel::dsl::EqAny<E, MemberTeams>>
+where
+    E: Expression<SqlType = Nullable<Text>> + Clone,
+{
+    let my_teams: MemberTeams = team_members::table
+        .filter(team_members::member_id.eq(member_id.to_string()))
+        .select(team_members::team_id.nullable());
+    team_id.clone().is_null().or(team_id.eq_any(my_teams))
+}
+
 /// Something a team may own (a watch, a fast): `None` is the whole church's. The church's is seen by
-/// every member; a team's by that team and leaders, and anyone else gets 404.
+/// every member; a team's by that team and leaders ([`owned_visible_to`]), and anyone else gets 404.
 pub fn require_sees_owned(
     conn: &mut DbConnection,
     user: &AuthUser,
     team_id: Option<&str>,
 ) -> AppResult<()> {
-    match team_id {
-        None => Ok(()),
-        Some(_) if user.role.is_leader() => Ok(()),
-        Some(team) if role_in(conn, user, team)?.is_some() => Ok(()),
-        Some(_) => Err(AppError::NotFound),
+    if user.role.is_leader() || team_id.is_none() {
+        return Ok(());
+    }
+    let owner = team_id.map(str::to_string).into_sql::<Nullable<Text>>();
+    let seen: Option<bool> = diesel::select(owned_visible_to(owner, &user.id)).get_result(conn)?;
+    if seen == Some(true) {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
     }
 }
 

@@ -6,11 +6,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::model::{CheckInRow, HeldSlotRow, SignupRow, WatchRow};
-use crate::db::schema::{
-    members, team_members, watch_check_ins, watch_signup_slots, watch_signups, watches,
-};
+use crate::db::schema::{members, watch_check_ins, watch_signup_slots, watch_signups, watches};
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
+use crate::teams::access::owned_visible_to;
 
 pub fn insert(conn: &mut DbConnection, row: &WatchRow) -> AppResult<()> {
     diesel::insert_into(watches::table)
@@ -55,14 +54,7 @@ pub fn list_visible(
         .limit(fetch)
         .into_boxed();
     if !leader {
-        let my_teams = team_members::table
-            .filter(team_members::member_id.eq(member_id.to_string()))
-            .select(team_members::team_id.nullable());
-        query = query.filter(
-            watches::team_id
-                .is_null()
-                .or(watches::team_id.eq_any(my_teams)),
-        );
+        query = query.filter(owned_visible_to(watches::team_id, member_id));
     }
     if let Some(after) = after {
         query = query.filter(watches::id.gt(after.to_string()));
