@@ -236,22 +236,14 @@ impl Calendar {
         let held_starts: HashSet<NaiveDateTime> = held.iter().map(|h| h.slot_start).collect();
         // Every week the rule produces, and those the signup does not hold (skipped or given up).
         let mut excluded = Vec::new();
-        let mut week = 0;
-        loop {
-            let day = first.day + Duration::weeks(week);
-            if day > until {
-                break;
-            }
-            let label = first.label + Duration::weeks(week);
-            let held_here = schedule
-                .weekly(&first, week as u32)
-                .is_some_and(|s| held_starts.contains(&s.start.naive_utc()));
-            if !held_here {
+        let mut weeks = 0;
+        for (label, slot) in schedule.weekly_series(&first, until) {
+            weeks += 1;
+            if !slot.is_some_and(|s| held_starts.contains(&s.start.naive_utc())) {
                 excluded.push(label);
             }
-            week += 1;
         }
-        if excluded.len() as i64 == week {
+        if excluded.len() == weeks {
             return;
         }
         let until_instant =

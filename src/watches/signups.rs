@@ -214,12 +214,9 @@ fn occurrences(
     let Some(until) = until else {
         return vec![*first];
     };
-    (0..)
-        .map_while(|week: u32| {
-            let day = first.day + Duration::weeks(i64::from(week));
-            (day <= until).then(|| schedule.weekly(first, week))
-        })
-        .flatten()
+    schedule
+        .weekly_series(first, until)
+        .filter_map(|(_, slot)| slot)
         .filter(|s| s.end > at)
         .collect()
 }

@@ -229,6 +229,23 @@ impl Schedule {
         self.window(day).into_iter().find(|s| s.label == label)
     }
 
+    /// Every week of a weekly signup from `first` to `until` (a local date, inclusive): the week's
+    /// wall-clock label, and the slot it holds that week, if the label exists then (see
+    /// [`Schedule::weekly`]).
+    pub fn weekly_series<'a>(
+        &'a self,
+        first: &'a Slot,
+        until: NaiveDate,
+    ) -> impl Iterator<Item = (NaiveDateTime, Option<Slot>)> + 'a {
+        (0u32..).map_while(move |week| {
+            let day = first.day + Duration::weeks(i64::from(week));
+            (day <= until).then(|| {
+                let label = first.label + Duration::weeks(i64::from(week));
+                (label, self.weekly(first, week))
+            })
+        })
+    }
+
     /// The RFC 3339 form of an instant in the watch's zone, offset included
     /// (`2027-11-07T01:00:00-04:00`).
     pub fn local(&self, at: DateTime<Utc>) -> String {
