@@ -282,17 +282,20 @@ pub async fn list_requests(
                 conn,
                 &viewer,
                 at.date(),
-                rows.iter().map(|(r, _)| r.requester_id.clone()),
+                rows.iter().map(|l| l.row.requester_id.clone()),
             )?
-            .with_categories(conn, rows.iter().map(|(r, _)| &r.category_id))?;
+            .with_category_names(
+                rows.iter()
+                    .map(|l| (l.row.category_id.clone(), l.category.clone())),
+            );
             let page = Page::from_rows(
                 rows,
                 limit,
-                |(r, recent)| match recent {
-                    Some(n) => ListCursor::NeedsPrayer(r.urgent, *n, r.id.clone()),
-                    None => ListCursor::Newest(r.id.clone()),
+                |l| match l.recent {
+                    Some(n) => ListCursor::NeedsPrayer(l.row.urgent, n, l.row.id.clone()),
+                    None => ListCursor::Newest(l.row.id.clone()),
                 },
-                |(r, _)| ctx.request(r),
+                |l| ctx.request(l.row),
             );
             Ok((page, user.id))
         })

@@ -126,7 +126,23 @@ pub enum ListCursor {
 }
 
 /// A listed request and its prayers in the last 7 days (counted only for `needs_prayer`).
-pub type Listed = (RequestRow, Option<i64>);
+pub struct Listed {
+    pub row: RequestRow,
+    /// The category's name, read with the row (no query of its own per page).
+    pub category: String,
+    /// Prayers in the last 7 days, on the `needs_prayer` list.
+    pub recent: Option<i64>,
+}
+
+/// The name of a listed request's category, as a column of the list's own statement.
+#[diesel::dsl::auto_type]
+fn category_name() -> _ {
+    categories::table
+        .filter(categories::id.eq(prayer_requests::category_id))
+        .select(categories::name)
+        .single_value()
+        .assume_not_null()
+}
 
 type Filtered = prayer_requests::BoxedQuery<'static, MultiBackend>;
 
@@ -215,11 +231,18 @@ pub fn list(
                 query = query.filter(prayer_requests::id.lt(id));
             }
             let query = query
-                .select(RequestRow::as_select())
+                .select((RequestRow::as_select(), category_name()))
                 .order(prayer_requests::id.desc())
                 .limit(fetch);
-            let rows: Vec<RequestRow> = query.load(conn)?;
-            Ok(rows.into_iter().map(|r| (r, None)).collect())
+            let rows: Vec<(RequestRow, String)> = query.load(conn)?;
+            Ok(rows
+                .into_iter()
+                .map(|(row, category)| Listed {
+                    row,
+                    category,
+                    recent: None,
+                })
+                .collect())
         }
         Sort::NeedsPrayer => needs_prayer(conn, viewer, filter, after, fetch, now),
     }
@@ -284,11 +307,15 @@ fn needs_prayer(
                 );
             }
             let query = query
-                .select((RequestRow::as_select(), recent()))
+                .select((RequestRow::as_select(), category_name(), recent()))
                 .order((recent().asc(), prayer_requests::id.asc()))
                 .limit(wanted);
-            let found: Vec<(RequestRow, i64)> = query.load(conn)?;
-            rows.extend(found.into_iter().map(|(r, n)| (r, Some(n))));
+            let found: Vec<(RequestRow, String, i64)> = query.load(conn)?;
+            rows.extend(found.into_iter().map(|(row, category, n)| Listed {
+                row,
+                category,
+                recent: Some(n),
+            }));
         } else {
             let mut query = query.filter(
                 prayer_requests::last_prayed_at
@@ -299,11 +326,15 @@ fn needs_prayer(
                 query = query.filter(prayer_requests::id.gt(id));
             }
             let query = query
-                .select(RequestRow::as_select())
+                .select((RequestRow::as_select(), category_name()))
                 .order(prayer_requests::id.asc())
                 .limit(wanted);
-            let found: Vec<RequestRow> = query.load(conn)?;
-            rows.extend(found.into_iter().map(|r| (r, Some(0))));
+            let found: Vec<(RequestRow, String)> = query.load(conn)?;
+            rows.extend(found.into_iter().map(|(row, category)| Listed {
+                row,
+                category,
+                recent: Some(0),
+            }));
         }
     }
     Ok(rows)

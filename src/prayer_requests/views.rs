@@ -63,6 +63,15 @@ impl Context {
         Ok(self)
     }
 
+    /// Adds category names the handler already holds (a list reads them with its rows).
+    pub fn with_category_names(
+        mut self,
+        names: impl IntoIterator<Item = (String, String)>,
+    ) -> Self {
+        self.categories.extend(names);
+        self
+    }
+
     /// A context from what the handler already holds, without a query: the caller writing a
     /// prayer or a request knows their own name and the category they chose, and inside a write
     /// transaction (one writer at a time on SQLite) every statement saved counts.
