@@ -3,6 +3,7 @@
 use actix_web::{get, post, web, HttpResponse};
 use utoipa::OpenApi;
 
+use super::access::{self, Action};
 use super::lifecycle;
 use super::model::{
     CommentRow, Post, PostInput, PrayInput, Prayer, PrayerRow, UpdateRow, BODY_MAX, REASON_MAX,
@@ -122,11 +123,7 @@ pub async fn list_prayers(
         .db
         .read(move |conn| {
             let request = store::find_visible(conn, &viewer, &id)?;
-            if !(viewer.leader || request.is_requester(&viewer.id)) {
-                return Err(AppError::Forbidden(
-                    "Only the requester or a leader may see who prayed.".into(),
-                ));
-            }
+            access::require(&user, &request, Action::SeePrayers)?;
             let rows = store::list_prayers(conn, &request.id, page.after.as_deref(), fetch)?;
             let ctx = Context::load(
                 conn,
@@ -171,11 +168,7 @@ pub async fn post_update(
         .db
         .write(move |conn| {
             let request = store::find_visible(conn, &viewer, &id)?;
-            if !(viewer.leader || request.is_requester(&viewer.id)) {
-                return Err(AppError::Forbidden(
-                    "Only the requester or a leader may post updates.".into(),
-                ));
-            }
+            access::require(&user, &request, Action::PostUpdate)?;
             let at = now();
             let row = UpdateRow {
                 id: uuid::Uuid::now_v7().to_string(),

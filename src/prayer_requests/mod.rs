@@ -1,9 +1,12 @@
 //! Prayer requests: asking, moderating, praying, updating, answering, and the visibility rule
 //! that keeps each request within its audience.
 
+pub mod access;
 pub mod activity;
 pub mod lifecycle;
 pub mod model;
+pub mod moderation;
+pub mod public_form;
 pub mod reads;
 pub mod routes;
 pub mod store;

@@ -1,25 +1,24 @@
-//! HTTP handlers for prayer requests: create, read, list, edit, delete, the public form, and the
-//! moderation and lifecycle actions.
+//! HTTP handlers for prayer requests: create, read, list, edit, delete, and the lifecycle actions
+//! (answer, reopen). The public form is in `public_form`, approval, rejection and flags in
+//! `moderation`; all are registered here.
 
 use actix_web::http::header;
-use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, patch, post, web, HttpResponse};
 use chrono::{Duration, NaiveDate};
 use utoipa::OpenApi;
 
+use super::access::{self, Action};
 use super::lifecycle;
 use super::model::{
-    search_text, AnswerInput, CreateRequestInput, Kind, PrayerRequest, PublicRequestInput,
-    ReasonInput, Received, RequestChanges, RequestListQuery, RequestRow, Sort, Status,
-    UpdateRequestInput, Visibility, BODY_MAX, ON_BEHALF_OF_MAX, REASON_MAX, TESTIMONY_MAX,
-    TITLE_MAX,
+    search_text, AnswerInput, CreateRequestInput, Kind, PrayerRequest, RequestChanges,
+    RequestListQuery, RequestRow, Sort, Status, UpdateRequestInput, Visibility, BODY_MAX,
+    ON_BEHALF_OF_MAX, TESTIMONY_MAX, TITLE_MAX,
 };
 use super::reads;
 use super::store::{self, ListCursor, ListFilter};
 use super::views::Context;
 use super::visibility::Viewer;
-use crate::accounts::DISPLAY_NAME_MAX;
-use crate::auth::roles::require_leader;
-use crate::auth::{AuthUser, Caller, Role};
+use crate::auth::{AuthUser, Caller};
 use crate::categories::store as categories;
 use crate::categories::CategoryRow;
 use crate::db::DbConnection;
@@ -36,10 +35,10 @@ use crate::time::now;
     get_request,
     update_request,
     delete_request,
-    submit_public_request,
-    approve_request,
-    reject_request,
-    flag_request,
+    super::public_form::submit_public_request,
+    super::moderation::approve_request,
+    super::moderation::reject_request,
+    super::moderation::flag_request,
     answer_request,
     reopen_request,
 ))]
@@ -51,10 +50,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(get_request)
         .service(update_request)
         .service(delete_request)
-        .service(submit_public_request)
-        .service(approve_request)
-        .service(reject_request)
-        .service(flag_request)
+        .service(super::public_form::submit_public_request)
+        .service(super::moderation::approve_request)
+        .service(super::moderation::reject_request)
+        .service(super::moderation::flag_request)
         .service(answer_request)
         .service(reopen_request);
 }
@@ -71,7 +70,10 @@ pub fn render(
     Ok(ctx.request(row))
 }
 
-fn category_id(conn: &mut DbConnection, name: &str) -> AppResult<Result<String, FieldError>> {
+pub(super) fn category_id(
+    conn: &mut DbConnection,
+    name: &str,
+) -> AppResult<Result<String, FieldError>> {
     Ok(category(conn, name)?.map(|c| c.id))
 }
 
@@ -111,19 +113,8 @@ fn check_on_behalf_of(v: &mut Validator, kind: Kind, on_behalf_of: Option<&str>)
     }
 }
 
-fn viewer_of(user: &AuthUser) -> Viewer {
+pub(super) fn viewer_of(user: &AuthUser) -> Viewer {
     Viewer::from(user)
-}
-
-/// Only the requester or a leader may change a request they can see.
-fn require_requester_or_leader(row: &RequestRow, user: &AuthUser) -> AppResult<()> {
-    if user.role.is_leader() || row.is_requester(&user.id) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(
-            "Only the requester or a leader may do this.".into(),
-        ))
-    }
 }
 
 /// Ask for prayer (members).
@@ -357,7 +348,7 @@ pub async fn update_request(
         .db
         .write(move |conn| {
             let row = store::find_visible(conn, &viewer, &id)?;
-            require_requester_or_leader(&row, &user)?;
+            access::require(&user, &row, Action::Change)?;
             let today = now().date();
             let mut v = Validator::new();
             let title = input
@@ -439,231 +430,8 @@ pub async fn delete_request(
         .db
         .write(move |conn| {
             let row = store::find_visible(conn, &viewer, &id)?;
-            if !(row.is_requester(&user.id) || user.role == Role::Admin) {
-                return Err(AppError::Forbidden(
-                    "Only the requester or an admin may delete a request.".into(),
-                ));
-            }
+            access::require(&user, &row, Action::Delete)?;
             store::delete(conn, &row.id)
-        })
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
-/// Ask for prayer without an account (visitors).
-///
-/// The request waits, `pending` and visible to leaders only, until a leader approves it. The
-/// answer says nothing about it (no id). Limited per client address (`PUBLIC_REQUESTS_PER_HOUR`).
-#[utoipa::path(
-    tag = "Prayer requests",
-    request_body = PublicRequestInput,
-    responses(
-        (status = 202, description = "Received; leaders will read it", body = Received),
-        (status = 429, description = "Too many submissions from this address; see `Retry-After`"),
-    )
-)]
-#[post("/public/prayer-requests")]
-pub async fn submit_public_request(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    Json(input): Json<PublicRequestInput>,
-) -> AppResult<HttpResponse> {
-    let address = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into());
-    state.limits.public_requests_per_address.check(&address)?;
-    let at = now();
-    let mut v = Validator::new();
-    let title = v.take(validate::line("title", &input.title, 1, TITLE_MAX));
-    let body = v.take(validate::text("body", &input.body, 1, BODY_MAX));
-    let name = input
-        .name
-        .as_deref()
-        .and_then(|n| v.take(validate::line("name", n, 0, DISPLAY_NAME_MAX)))
-        .filter(|n| !n.is_empty());
-    let email = input
-        .email
-        .as_deref()
-        .filter(|e| !e.trim().is_empty())
-        .and_then(|e| v.take(validate::email("email", e)));
-    let expires_on = at.date() + Duration::days(state.config.request_expiry_days);
-    let mut errors = v.into_errors();
-    state
-        .db
-        .write(move |conn| {
-            let category_id = match category_id(conn, &input.category)? {
-                Ok(id) => id,
-                Err(e) => {
-                    errors.push(e);
-                    String::new()
-                }
-            };
-            if !errors.is_empty() {
-                return Err(AppError::Validation(errors));
-            }
-            let (title, body) = (title.expect("valid"), body.expect("valid"));
-            store::insert(
-                conn,
-                &RequestRow {
-                    id: uuid::Uuid::now_v7().to_string(),
-                    title,
-                    body,
-                    category_id,
-                    kind: Kind::Prayer,
-                    on_behalf_of: None,
-                    visibility: Visibility::Leaders,
-                    urgent: false,
-                    anonymous: false,
-                    allow_comments: false,
-                    status: Status::Pending,
-                    expires_on,
-                    prayer_count: 0,
-                    intercessor_count: 0,
-                    last_prayed_at: None,
-                    requester_id: None,
-                    submitter_name: name,
-                    submitter_email: email,
-                    flagged: false,
-                    flag_reason: None,
-                    flagged_at: None,
-                    rejection_reason: None,
-                    answered_at: None,
-                    testimony: None,
-                    share_testimony: false,
-                    created_at: at,
-                    updated_at: at,
-                },
-            )
-        })
-        .await?;
-    Ok(HttpResponse::Accepted().json(Received { status: "received" }))
-}
-
-/// Approve a request (leaders): a pending one goes `active`, a flagged one is released again,
-/// a rejected one is restored.
-#[utoipa::path(
-    tag = "Moderation",
-    params(("id" = String, Path, description = "Prayer request id")),
-    responses(
-        (status = 200, description = "The approved request", body = PrayerRequest),
-        (status = 403, description = "The caller is not a leader"),
-        (status = 409, description = "Nothing to approve"),
-    ),
-    security(("bearer" = []))
-)]
-#[post("/prayer-requests/{id}/approve")]
-pub async fn approve_request(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<String>,
-) -> AppResult<web::Json<PrayerRequest>> {
-    let user = caller.member(&state.db).await?;
-    require_leader(&user)?;
-    let viewer = viewer_of(&user);
-    let view = state
-        .db
-        .write(move |conn| {
-            let row = store::find_visible(conn, &viewer, &id)?;
-            let status = row.status_on(now().date());
-            let rejected = row.rejection_reason.is_some();
-            lifecycle::can_approve(status, row.flagged, rejected)?;
-            let changes = RequestChanges {
-                status: (status == Status::Pending || rejected).then_some(Status::Active),
-                flagged: Some(false),
-                flag_reason: Some(None),
-                flagged_at: Some(None),
-                rejection_reason: Some(None),
-                updated_at: Some(now()),
-                ..Default::default()
-            };
-            store::update(conn, &row.id, &changes)?;
-            let row = store::get(conn, &row.id)?;
-            render(conn, &viewer, row)
-        })
-        .await?;
-    Ok(web::Json(view))
-}
-
-/// Reject a request (leaders): it is `closed`, the reason shown to its requester and leaders.
-#[utoipa::path(
-    tag = "Moderation",
-    params(("id" = String, Path, description = "Prayer request id")),
-    request_body = ReasonInput,
-    responses(
-        (status = 200, description = "The rejected request", body = PrayerRequest),
-        (status = 403, description = "The caller is not a leader"),
-        (status = 409, description = "Already answered or closed"),
-    ),
-    security(("bearer" = []))
-)]
-#[post("/prayer-requests/{id}/reject")]
-pub async fn reject_request(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<String>,
-    Json(input): Json<ReasonInput>,
-) -> AppResult<web::Json<PrayerRequest>> {
-    let user = caller.member(&state.db).await?;
-    require_leader(&user)?;
-    let reason = validate::line("reason", &input.reason, 1, REASON_MAX)
-        .map_err(|e| AppError::Validation(vec![e]))?;
-    let viewer = viewer_of(&user);
-    let view = state
-        .db
-        .write(move |conn| {
-            let row = store::find_visible(conn, &viewer, &id)?;
-            lifecycle::can_reject(row.status_on(now().date()))?;
-            let changes = RequestChanges {
-                status: Some(Status::Closed),
-                rejection_reason: Some(Some(reason)),
-                flagged: Some(false),
-                updated_at: Some(now()),
-                ..Default::default()
-            };
-            store::update(conn, &row.id, &changes)?;
-            let row = store::get(conn, &row.id)?;
-            render(conn, &viewer, row)
-        })
-        .await?;
-    Ok(web::Json(view))
-}
-
-/// Report a request as inappropriate (anyone who can see it).
-///
-/// It leaves the congregation's view at once, until a leader approves it again. The reason is
-/// shown to leaders only.
-#[utoipa::path(
-    tag = "Moderation",
-    params(("id" = String, Path, description = "Prayer request id")),
-    request_body = ReasonInput,
-    responses((status = 204, description = "Flagged for the leaders")),
-    security(("bearer" = []))
-)]
-#[post("/prayer-requests/{id}/flag")]
-pub async fn flag_request(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<String>,
-    Json(input): Json<ReasonInput>,
-) -> AppResult<HttpResponse> {
-    let user = caller.member(&state.db).await?;
-    let reason = validate::text("reason", &input.reason, 1, REASON_MAX)
-        .map_err(|e| AppError::Validation(vec![e]))?;
-    let viewer = viewer_of(&user);
-    state
-        .db
-        .write(move |conn| {
-            let row = store::find_visible(conn, &viewer, &id)?;
-            let at = now();
-            let changes = RequestChanges {
-                flagged: Some(true),
-                flag_reason: Some(Some(reason)),
-                flagged_at: Some(Some(at)),
-                updated_at: Some(at),
-                ..Default::default()
-            };
-            store::update(conn, &row.id, &changes)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -702,7 +470,7 @@ pub async fn answer_request(
         .db
         .write(move |conn| {
             let row = store::find_visible(conn, &viewer, &id)?;
-            require_requester_or_leader(&row, &user)?;
+            access::require(&user, &row, Action::Change)?;
             lifecycle::can_answer(row.status_on(now().date()))?;
             let at = now();
             let changes = RequestChanges {
@@ -748,7 +516,7 @@ pub async fn reopen_request(
         .db
         .write(move |conn| {
             let row = store::find_visible(conn, &viewer, &id)?;
-            require_requester_or_leader(&row, &user)?;
+            access::require(&user, &row, Action::Change)?;
             let at = now();
             lifecycle::can_reopen(
                 row.status_on(at.date()),
