@@ -6,12 +6,13 @@ use actix_web::{get, patch, post, web, HttpResponse};
 use chrono::{Duration, NaiveDateTime};
 use utoipa::OpenApi;
 
+use super::access;
 use super::model::{
     Assignee, Assignment, AssignmentRow, AssignmentStatus, AutoAssignInput, AutoAssigned,
     CreateAssignmentInput, DashboardItem, MyAssignment, MyAssignmentsQuery, UpdateAssignmentInput,
 };
 use super::store;
-use super::transitions::{self, Standing};
+use super::transitions;
 use crate::accounts::store as members;
 use crate::auth::Caller;
 use crate::db::DbConnection;
@@ -24,7 +25,6 @@ use crate::prayer_requests::store as requests;
 use crate::prayer_requests::views::Context;
 use crate::prayer_requests::visibility::Viewer;
 use crate::state::AppState;
-use crate::teams::access::{leads, require_lead};
 use crate::teams::store as teams;
 use crate::time::{now, to_utc};
 
@@ -202,17 +202,7 @@ pub async fn create_assignment(
                 }
                 (_, t) => t,
             };
-            if !user.role.is_leader() {
-                let allowed = match &team_id {
-                    Some(t) => leads(conn, &user, t)?,
-                    None => false,
-                };
-                if !allowed {
-                    return Err(AppError::Forbidden(
-                        "Team leaders assign only to their own team and its members.".into(),
-                    ));
-                }
-            }
+            access::require_may_assign(conn, &user, team_id.as_deref())?;
             require_assignable(&request, at)?;
             store::lock_request(conn, &request.id)?;
             match &member {
@@ -279,7 +269,7 @@ pub async fn auto_assign(
             let request = requests::find_visible(conn, &viewer, &id)?;
             let team = teams::find_live(conn, &input.team_id)
                 .map_err(|_| AppError::invalid("team_id", "there is no such team"))?;
-            require_lead(conn, &user, &team.id)?;
+            access::require_lead(conn, &user, &team.id)?;
             let at = now();
             require_assignable(&request, at)?;
             store::lock_request(conn, &request.id)?;
@@ -408,20 +398,7 @@ pub async fn update_assignment(
         .db
         .write(move |conn| {
             let row = store::find(conn, &id)?.ok_or(AppError::NotFound)?;
-            let team_assignee = match (&row.member_id, &row.team_id) {
-                (None, Some(team)) => teams::membership(conn, team, &user.id)?
-                    .is_some_and(|m| m.team_role == crate::teams::model::TeamRole::Leader),
-                _ => false,
-            };
-            let who = Standing {
-                assignee: row.member_id.as_deref() == Some(&user.id) || team_assignee,
-                assigner: row.assigned_by.as_deref() == Some(&user.id),
-                leader: user.role.is_leader(),
-            };
-            if !(who.assignee || who.assigner || who.leader) {
-                // Strangers to the assignment learn nothing about it.
-                return Err(AppError::NotFound);
-            }
+            let who = access::standing(conn, &user, &row)?;
             let from = row.status;
             transitions::check(from, input.status, who)?;
             let reason = match input.status {
@@ -530,7 +507,7 @@ pub async fn team_dashboard(
         .db
         .read(move |conn| {
             let team = teams::find_live(conn, &id)?;
-            require_lead(conn, &user, &team.id)?;
+            access::require_lead(conn, &user, &team.id)?;
             let member_ids = teams::member_ids(conn, &team.id)?;
             let live = store::live_for_team(conn, &team.id, &member_ids)?;
             let mut request_ids: Vec<String> = live.iter().map(|a| a.request_id.clone()).collect();
