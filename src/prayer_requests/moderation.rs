@@ -4,8 +4,8 @@ use actix_web::{post, web, HttpResponse};
 
 use super::access;
 use super::lifecycle;
-use super::model::{PrayerRequest, ReasonInput, RequestChanges, Status, REASON_MAX};
-use super::routes::{render, viewer_of};
+use super::model::{PrayerRequest, ReasonInput, RequestChanges, RequestRow, Status, REASON_MAX};
+use super::routes::{change_and_render, viewer_of};
 use super::store;
 use crate::auth::Caller;
 use crate::error::{AppError, AppResult};
@@ -13,6 +13,29 @@ use crate::http::validate;
 use crate::http::Json;
 use crate::state::AppState;
 use crate::time::now;
+
+/// A leader's decision on a request they can see: the caller must be a leader (checked before
+/// anything is read), `decide` says what changes (or why not), and the request comes back as the
+/// leader sees it.
+async fn moderate(
+    state: &AppState,
+    caller: Caller,
+    id: String,
+    decide: impl FnOnce(&RequestRow) -> AppResult<RequestChanges> + Send + 'static,
+) -> AppResult<web::Json<PrayerRequest>> {
+    let user = caller.member(&state.db).await?;
+    access::require_moderator(&user)?;
+    let viewer = viewer_of(&user);
+    let view = state
+        .db
+        .write(move |conn| {
+            let row = store::find_visible(conn, &viewer, &id)?;
+            let changes = decide(&row)?;
+            change_and_render(conn, &viewer, &row.id, &changes)
+        })
+        .await?;
+    Ok(web::Json(view))
+}
 
 /// Approve a request (leaders): a pending one goes `active`, a flagged one is released again,
 /// a rejected one is restored.
@@ -32,31 +55,21 @@ pub async fn approve_request(
     caller: Caller,
     id: web::Path<String>,
 ) -> AppResult<web::Json<PrayerRequest>> {
-    let user = caller.member(&state.db).await?;
-    access::require_moderator(&user)?;
-    let viewer = viewer_of(&user);
-    let view = state
-        .db
-        .write(move |conn| {
-            let row = store::find_visible(conn, &viewer, &id)?;
-            let status = row.status_on(now().date());
-            let rejected = row.rejection_reason.is_some();
-            lifecycle::can_approve(status, row.flagged, rejected)?;
-            let changes = RequestChanges {
-                status: (status == Status::Pending || rejected).then_some(Status::Active),
-                flagged: Some(false),
-                flag_reason: Some(None),
-                flagged_at: Some(None),
-                rejection_reason: Some(None),
-                updated_at: Some(now()),
-                ..Default::default()
-            };
-            store::update(conn, &row.id, &changes)?;
-            let row = store::get(conn, &row.id)?;
-            render(conn, &viewer, row)
+    moderate(&state, caller, id.into_inner(), |row| {
+        let status = row.status_on(now().date());
+        let rejected = row.rejection_reason.is_some();
+        lifecycle::can_approve(status, row.flagged, rejected)?;
+        Ok(RequestChanges {
+            status: (status == Status::Pending || rejected).then_some(Status::Active),
+            flagged: Some(false),
+            flag_reason: Some(None),
+            flagged_at: Some(None),
+            rejection_reason: Some(None),
+            updated_at: Some(now()),
+            ..Default::default()
         })
-        .await?;
-    Ok(web::Json(view))
+    })
+    .await
 }
 
 /// Reject a request (leaders): it is `closed`, the reason shown to its requester and leaders.
@@ -78,29 +91,20 @@ pub async fn reject_request(
     id: web::Path<String>,
     Json(input): Json<ReasonInput>,
 ) -> AppResult<web::Json<PrayerRequest>> {
-    let user = caller.member(&state.db).await?;
-    access::require_moderator(&user)?;
-    let reason = validate::line("reason", &input.reason, 1, REASON_MAX)
-        .map_err(|e| AppError::Validation(vec![e]))?;
-    let viewer = viewer_of(&user);
-    let view = state
-        .db
-        .write(move |conn| {
-            let row = store::find_visible(conn, &viewer, &id)?;
-            lifecycle::can_reject(row.status_on(now().date()))?;
-            let changes = RequestChanges {
-                status: Some(Status::Closed),
-                rejection_reason: Some(Some(reason)),
-                flagged: Some(false),
-                updated_at: Some(now()),
-                ..Default::default()
-            };
-            store::update(conn, &row.id, &changes)?;
-            let row = store::get(conn, &row.id)?;
-            render(conn, &viewer, row)
+    // The reason is checked once the caller is known to be a leader (403 before 422).
+    moderate(&state, caller, id.into_inner(), move |row| {
+        let reason = validate::line("reason", &input.reason, 1, REASON_MAX)
+            .map_err(|e| AppError::Validation(vec![e]))?;
+        lifecycle::can_reject(row.status_on(now().date()))?;
+        Ok(RequestChanges {
+            status: Some(Status::Closed),
+            rejection_reason: Some(Some(reason)),
+            flagged: Some(false),
+            updated_at: Some(now()),
+            ..Default::default()
         })
-        .await?;
-    Ok(web::Json(view))
+    })
+    .await
 }
 
 /// Report a request as inappropriate (anyone who can see it).

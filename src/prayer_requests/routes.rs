@@ -70,6 +70,19 @@ pub fn render(
     Ok(ctx.request(row))
 }
 
+/// Applies `changes` to the request `id`, then reads it back and renders it for `viewer`: the
+/// tail of every action that changes a request.
+pub(super) fn change_and_render(
+    conn: &mut DbConnection,
+    viewer: &Viewer,
+    id: &str,
+    changes: &RequestChanges,
+) -> AppResult<PrayerRequest> {
+    store::update(conn, id, changes)?;
+    let row = store::get(conn, id)?;
+    render(conn, viewer, row)
+}
+
 pub(super) fn category_id(
     conn: &mut DbConnection,
     name: &str,
@@ -400,9 +413,7 @@ pub async fn update_request(
                 updated_at: Some(now()),
                 ..Default::default()
             };
-            store::update(conn, &row.id, &changes)?;
-            let row = store::get(conn, &row.id)?;
-            render(conn, &viewer, row)
+            change_and_render(conn, &viewer, &row.id, &changes)
         })
         .await?;
     Ok(web::Json(view))
@@ -481,9 +492,7 @@ pub async fn answer_request(
                 updated_at: Some(at),
                 ..Default::default()
             };
-            store::update(conn, &row.id, &changes)?;
-            let row = store::get(conn, &row.id)?;
-            render(conn, &viewer, row)
+            change_and_render(conn, &viewer, &row.id, &changes)
         })
         .await?;
     Ok(web::Json(view))
@@ -531,9 +540,7 @@ pub async fn reopen_request(
                 updated_at: Some(at),
                 ..Default::default()
             };
-            store::update(conn, &row.id, &changes)?;
-            let row = store::get(conn, &row.id)?;
-            render(conn, &viewer, row)
+            change_and_render(conn, &viewer, &row.id, &changes)
         })
         .await?;
     Ok(web::Json(view))
