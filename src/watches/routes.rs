@@ -16,7 +16,7 @@ use super::slots::{format_hhmm, merge, parse_hhmm, Schedule, Slot, DAY};
 use super::store;
 use crate::accounts::model::PersonRef;
 use crate::accounts::store::display_names;
-use crate::auth::Caller;
+use crate::auth::{AuthUser, Caller};
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult, ProblemType};
 use crate::http::validate::{self, Validator};
@@ -135,6 +135,23 @@ pub fn date_range(
         ));
     }
     Ok((from, to))
+}
+
+/// The watch `id` if `user` may see it (404 otherwise), its schedule, and its slots over the
+/// query's local dates (at most `max_days`): what the slots and coverage endpoints start from.
+fn visible_slots(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    id: &str,
+    query: &RangeQuery,
+    max_days: i64,
+) -> AppResult<(WatchRow, Schedule, Vec<Slot>)> {
+    let watch = store::find(conn, id)?;
+    require_visible(conn, user, &watch)?;
+    let schedule = watch.schedule()?;
+    let (from, to) = date_range(query.from, query.to, today_in(&schedule), max_days)?;
+    let slots = schedule.slots(from, to);
+    Ok((watch, schedule, slots))
 }
 
 /// Member ids holding each slot, by slot start.
@@ -488,11 +505,7 @@ pub async fn watch_slots(
 ) -> AppResult<web::Json<SlotList>> {
     let list = caller
         .read(&state.db, move |conn, user| {
-            let watch = store::find(conn, &id)?;
-            require_visible(conn, &user, &watch)?;
-            let schedule = watch.schedule()?;
-            let (from, to) = date_range(query.from, query.to, today_in(&schedule), SLOTS_MAX_DAYS)?;
-            let slots = schedule.slots(from, to);
+            let (watch, schedule, slots) = visible_slots(conn, &user, &id, &query, SLOTS_MAX_DAYS)?;
             let (holders, names) = holders(conn, &watch.id, &slots)?;
             Ok(SlotList {
                 items: slots
@@ -526,12 +539,8 @@ pub async fn watch_coverage(
 ) -> AppResult<web::Json<Coverage>> {
     let coverage = caller
         .read(&state.db, move |conn, user| {
-            let watch = store::find(conn, &id)?;
-            require_visible(conn, &user, &watch)?;
-            let schedule = watch.schedule()?;
-            let (from, to) =
-                date_range(query.from, query.to, today_in(&schedule), COVERAGE_MAX_DAYS)?;
-            let mut slots = schedule.slots(from, to);
+            let (watch, schedule, mut slots) =
+                visible_slots(conn, &user, &id, &query, COVERAGE_MAX_DAYS)?;
             if query.from.is_none() {
                 let now = Utc::now();
                 slots.retain(|s| s.end > now);
