@@ -9,6 +9,9 @@
 //! The same schema gives a stand-in value of the right shape for a field that was missing or
 //! wrong, so the body can be read again and every bad field reported in one 422 (see
 //! `json::parse` and `query::parse`); serde stays the judge of what is valid.
+//!
+//! Not a JSON Schema validator (the `jsonschema` crate is one): validating is serde's job here,
+//! and a second validator could disagree with it. This only reads the schema to name things.
 
 use serde_json::{json, Map, Value};
 use utoipa::openapi::path::ParameterIn;
