@@ -5,6 +5,9 @@
 //! `Visibility`, and queries compare columns with the enum (`status.eq(Status::Active)`), never
 //! with a string spelled out again. A stored value the enum does not know is a deserialization
 //! error naming the type and the value, which the request answers as a 500.
+//!
+//! Not `diesel-derive-enum`: it maps to PostgreSQL's native enum types (or needs a backend named
+//! per derive), while these columns are `Text` on both databases behind one `MultiConnection`.
 
 #[macro_export]
 macro_rules! text_enum {
