@@ -11,6 +11,7 @@ use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, Datelike, Duration, NaiveDateTime, Offset, TimeZone, Utc};
 use chrono_tz::{OffsetComponents, OffsetName, Tz};
 use diesel::prelude::*;
+use icalendar::{CalendarDateTime, Component, Event, EventLike, Property};
 use utoipa::OpenApi;
 
 use super::model::{CalendarFeed, HeldSlotRow, SignupRow, WatchRow};
@@ -144,9 +145,14 @@ fn feed(conn: &mut DbConnection, member_id: &str, stamp: DateTime<Utc>) -> AppRe
     Ok(cal.finish())
 }
 
+/// The feed being built. Events go through the `icalendar` crate, which escapes their text and
+/// folds their lines; the calendar's own header and the VTIMEZONEs are written here, because the
+/// crate writes a `UID` and `DTSTAMP` into every component it prints, and RFC 5545 allows neither
+/// in a VTIMEZONE or its observances. Those lines hold no client text and stay under 75 octets
+/// (`vtimezone_lines_need_no_folding_or_escaping`).
 struct Calendar {
-    stamp: String,
-    events: String,
+    stamp: DateTime<Utc>,
+    events: Vec<Event>,
     /// Zones used by weekly events, with the span of years they need.
     zones: BTreeMap<String, (i32, i32)>,
 }
@@ -159,28 +165,9 @@ fn local_stamp(t: NaiveDateTime) -> String {
     t.format("%Y%m%dT%H%M%S").to_string()
 }
 
-/// RFC 5545 TEXT escaping.
-fn text(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace(';', "\\;")
-        .replace(',', "\\,")
-        .replace('\r', "")
-        .replace('\n', "\\n")
-}
-
-/// Folds a content line at 75 octets, never inside a UTF-8 character, and ends it with CRLF.
-fn fold(out: &mut String, line: &str) {
-    let mut width = 0;
-    for c in line.chars() {
-        let len = c.len_utf8();
-        if width + len > 75 {
-            out.push_str("\r\n ");
-            width = 1;
-        }
-        out.push(c);
-        width += len;
-    }
+/// A content line of the header or a VTIMEZONE, ended with CRLF.
+fn line(out: &mut String, line: &str) {
+    out.push_str(line);
     out.push_str("\r\n");
 }
 
@@ -193,32 +180,28 @@ fn offset(seconds: i32) -> String {
 impl Calendar {
     fn new(stamp: DateTime<Utc>) -> Self {
         Self {
-            stamp: utc_stamp(stamp),
-            events: String::new(),
+            stamp,
+            events: Vec::new(),
             zones: BTreeMap::new(),
         }
     }
 
-    fn line(&mut self, line: &str) {
-        fold(&mut self.events, line);
+    fn event(&mut self, uid: &str, summary: &str) -> &mut Event {
+        let mut event = Event::new();
+        event.uid(uid).timestamp(self.stamp).summary(summary);
+        self.events.push(event);
+        self.events.last_mut().expect("just pushed")
     }
 
     fn single(&mut self, watch: &WatchRow, slot: &HeldSlotRow) {
-        let stamp = self.stamp.clone();
-        self.line("BEGIN:VEVENT");
-        self.line(&format!(
-            "UID:{}-{}@intercede",
+        let uid = format!(
+            "{}-{}@intercede",
             slot.signup_id,
             slot.slot_start.and_utc().timestamp()
-        ));
-        self.line(&format!("DTSTAMP:{stamp}"));
-        self.line(&format!("DTSTART:{}", utc_stamp(to_utc(slot.slot_start))));
-        self.line(&format!("DTEND:{}", utc_stamp(to_utc(slot.slot_end))));
-        self.line(&format!(
-            "SUMMARY:{}",
-            text(&format!("Prayer watch: {}", watch.name))
-        ));
-        self.line("END:VEVENT");
+        );
+        self.event(&uid, &format!("Prayer watch: {}", watch.name))
+            .starts(to_utc(slot.slot_start))
+            .ends(to_utc(slot.slot_end));
     }
 
     fn weekly(
@@ -252,28 +235,27 @@ impl Calendar {
         let span = self.zones.entry(tz.name().to_string()).or_insert(years);
         span.0 = span.0.min(years.0);
         span.1 = span.1.max(years.1);
-        let stamp = self.stamp.clone();
-        self.line("BEGIN:VEVENT");
-        self.line(&format!("UID:{}@intercede", signup.id));
-        self.line(&format!("DTSTAMP:{stamp}"));
-        self.line(&format!(
-            "DTSTART;TZID={}:{}",
-            tz.name(),
-            local_stamp(first.label)
-        ));
-        self.line(&format!("DURATION:PT{}M", watch.slot_minutes));
-        self.line(&format!(
-            "RRULE:FREQ=WEEKLY;UNTIL={}",
-            utc_stamp(until_instant)
-        ));
+        let event = self
+            .event(
+                &format!("{}@intercede", signup.id),
+                &format!("Prayer watch: {}", watch.name),
+            )
+            .starts(CalendarDateTime::WithTimezone {
+                date_time: first.label,
+                tzid: tz.name().to_string(),
+            })
+            .add_property("DURATION", format!("PT{}M", watch.slot_minutes))
+            .add_property(
+                "RRULE",
+                format!("FREQ=WEEKLY;UNTIL={}", utc_stamp(until_instant)),
+            );
         for label in excluded {
-            self.line(&format!("EXDATE;TZID={}:{}", tz.name(), local_stamp(label)));
+            event.append_multi_property(
+                Property::new("EXDATE", local_stamp(label))
+                    .add_parameter("TZID", tz.name())
+                    .done(),
+            );
         }
-        self.line(&format!(
-            "SUMMARY:{}",
-            text(&format!("Prayer watch: {}", watch.name))
-        ));
-        self.line("END:VEVENT");
     }
 
     fn fast_day(
@@ -285,27 +267,19 @@ impl Calendar {
         date: chrono::NaiveDate,
         focus: Option<&String>,
     ) {
-        let stamp = self.stamp.clone();
         let summary = match focus {
             Some(title) => format!("Fast: {name} (day {day} of {days}): {title}"),
             None => format!("Fast: {name} (day {day} of {days})"),
         };
-        self.line("BEGIN:VEVENT");
-        self.line(&format!("UID:{fast_id}-day{day}@intercede"));
-        self.line(&format!("DTSTAMP:{stamp}"));
-        self.line(&format!("DTSTART;VALUE=DATE:{}", date.format("%Y%m%d")));
-        self.line(&format!(
-            "DTEND;VALUE=DATE:{}",
-            (date + Duration::days(1)).format("%Y%m%d")
-        ));
-        self.line(&format!("SUMMARY:{}", text(&summary)));
-        self.line("TRANSP:TRANSPARENT");
-        self.line("END:VEVENT");
+        self.event(&format!("{fast_id}-day{day}@intercede"), &summary)
+            .starts(date)
+            .ends(date + Duration::days(1))
+            .add_property("TRANSP", "TRANSPARENT");
     }
 
     fn finish(self) -> String {
         let mut out = String::new();
-        for line in [
+        for header in [
             "BEGIN:VCALENDAR",
             "VERSION:2.0",
             "PRODID:-//intercede//prayer watches//EN",
@@ -313,15 +287,17 @@ impl Calendar {
             "METHOD:PUBLISH",
             "X-WR-CALNAME:My prayer watches",
         ] {
-            fold(&mut out, line);
+            line(&mut out, header);
         }
         for (name, (from, to)) in &self.zones {
             if let Ok(tz) = name.parse::<Tz>() {
                 vtimezone(&mut out, tz, *from, *to);
             }
         }
-        out.push_str(&self.events);
-        fold(&mut out, "END:VCALENDAR");
+        for event in &self.events {
+            out.push_str(&Component::to_string(event));
+        }
+        line(&mut out, "END:VCALENDAR");
         out
     }
 }
@@ -343,19 +319,19 @@ fn vtimezone(out: &mut String, tz: Tz, from: i32, to: i32) {
             o.abbreviation().unwrap_or("").to_string(),
         )
     };
-    fold(out, "BEGIN:VTIMEZONE");
-    fold(out, &format!("TZID:{}", tz.name()));
+    line(out, "BEGIN:VTIMEZONE");
+    line(out, &format!("TZID:{}", tz.name()));
     let observe = |out: &mut String, at: DateTime<Utc>, before: i32, after: (i32, bool, String)| {
         let kind = if after.1 { "DAYLIGHT" } else { "STANDARD" };
         let local = at.naive_utc() + Duration::seconds(i64::from(before));
-        fold(out, &format!("BEGIN:{kind}"));
-        fold(out, &format!("DTSTART:{}", local_stamp(local)));
-        fold(out, &format!("TZOFFSETFROM:{}", offset(before)));
-        fold(out, &format!("TZOFFSETTO:{}", offset(after.0)));
+        line(out, &format!("BEGIN:{kind}"));
+        line(out, &format!("DTSTART:{}", local_stamp(local)));
+        line(out, &format!("TZOFFSETFROM:{}", offset(before)));
+        line(out, &format!("TZOFFSETTO:{}", offset(after.0)));
         if !after.2.is_empty() {
-            fold(out, &format!("TZNAME:{}", text(&after.2)));
+            line(out, &format!("TZNAME:{}", after.2));
         }
-        fold(out, &format!("END:{kind}"));
+        line(out, &format!("END:{kind}"));
     };
     let first = info(start);
     observe(out, start, first.0, first.clone());
@@ -380,27 +356,36 @@ fn vtimezone(out: &mut String, tz: Tz, from: i32, to: i32) {
         }
         t = next;
     }
-    fold(out, "END:VTIMEZONE");
+    line(out, "END:VTIMEZONE");
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn feed_with_summary(summary: &str) -> String {
+        let mut cal = Calendar::new(Utc::now());
+        cal.event("x@intercede", summary);
+        cal.finish()
+    }
+
     #[test]
     fn long_lines_fold_at_75_octets_without_splitting_characters() {
-        let mut out = String::new();
-        fold(&mut out, &format!("SUMMARY:{}", "🙏".repeat(40)));
+        let out = feed_with_summary(&"🙏".repeat(40));
         for line in out.split("\r\n").filter(|l| !l.is_empty()) {
             assert!(line.len() <= 75, "{} octets", line.len());
         }
         let unfolded = out.replace("\r\n ", "");
-        assert_eq!(unfolded, format!("SUMMARY:{}\r\n", "🙏".repeat(40)));
+        assert!(
+            unfolded.contains(&format!("\r\nSUMMARY:{}\r\n", "🙏".repeat(40))),
+            "{unfolded}"
+        );
     }
 
     #[test]
     fn text_is_escaped() {
-        assert_eq!(text("a, b; c\\d\ne"), "a\\, b\\; c\\\\d\\ne");
+        let out = feed_with_summary("a, b; c\\d\ne");
+        assert!(out.contains("SUMMARY:a\\, b\\; c\\\\d\\ne\r\n"), "{out}");
     }
 
     #[test]
@@ -409,5 +394,19 @@ mod tests {
         vtimezone(&mut out, "America/New_York".parse().unwrap(), 2027, 2027);
         assert!(out.contains("BEGIN:DAYLIGHT\r\nDTSTART:20270314T020000\r\nTZOFFSETFROM:-0500\r\nTZOFFSETTO:-0400"), "{out}");
         assert!(out.contains("BEGIN:STANDARD\r\nDTSTART:20271107T020000\r\nTZOFFSETFROM:-0400\r\nTZOFFSETTO:-0500"), "{out}");
+    }
+
+    /// The VTIMEZONE is written without the crate's folding and escaping: true only while no zone
+    /// name or abbreviation needs either. Checked for every zone a watch may name.
+    #[test]
+    fn vtimezone_lines_need_no_folding_or_escaping() {
+        for tz in chrono_tz::TZ_VARIANTS {
+            let mut out = String::new();
+            vtimezone(&mut out, tz, 2026, 2027);
+            for l in out.split("\r\n") {
+                assert!(l.len() <= 75, "{}: {l}", tz.name());
+                assert!(!l.contains(['\\', ';', ',', '\n']), "{}: {l}", tz.name());
+            }
+        }
     }
 }

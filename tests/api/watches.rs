@@ -783,6 +783,21 @@ async fn the_calendar_feed_parses_as_icalendar_and_dies_when_rotated() {
         .unwrap()
         .0
         .starts_with("FREQ=WEEKLY;UNTIL=20270331T"));
+    assert_eq!(prop(weekly, "DURATION").unwrap().0, "PT60M");
+    for event in &calendar.events {
+        assert_eq!(
+            event.properties.iter().filter(|p| p.name == "UID").count(),
+            1
+        );
+        assert_eq!(
+            event
+                .properties
+                .iter()
+                .filter(|p| p.name == "DTSTAMP")
+                .count(),
+            1
+        );
+    }
     // A new secret kills the old URL.
     c.app
         .post("/me/calendar-token", Some(&c.hana.token), json!({}))
