@@ -27,6 +27,21 @@ pub fn rfc3339_opt<S: Serializer>(value: &Option<DateTime<Utc>>, s: S) -> Result
     }
 }
 
+/// Like [`rfc3339`], for an instant as stored (naive UTC), so a row read from the database
+/// serializes without a second struct.
+pub fn stored<S: Serializer>(value: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
+    rfc3339(&to_utc(*value), s)
+}
+
+/// Like [`stored`], for a list of stored instants.
+pub fn stored_list<S: Serializer>(values: &[NaiveDateTime], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(
+        values
+            .iter()
+            .map(|v| to_utc(*v).to_rfc3339_opts(SecondsFormat::Secs, true)),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::NaiveDate;

@@ -1,12 +1,13 @@
-//! `GET /me/export`: everything the service holds about the caller, as one JSON document.
+//! `GET /me/export`: everything the service holds about the caller, as one JSON document, one
+//! typed section per kind of record so the OpenAPI document describes each.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
-use serde_json::{json, Value};
 use utoipa::ToSchema;
 
 use crate::accounts::model::Member;
+use crate::assignment_status::AssignmentStatus;
 use crate::db::schema::{
     assignments, calendar_tokens, fast_check_ins, fast_commitments, fast_participants,
     prayer_requests, prayers, request_comments, request_updates, team_members, watch_check_ins,
@@ -14,10 +15,11 @@ use crate::db::schema::{
 };
 use crate::db::DbConnection;
 use crate::error::AppResult;
+use crate::fasts::model::{FastType, Kept};
 use crate::prayer_requests::model::{PrayerRequest, RequestRow};
 use crate::prayer_requests::views::Context;
 use crate::prayer_requests::visibility::Viewer;
-use crate::time::to_utc;
+use crate::teams::model::TeamRole;
 
 /// Everything held about a member.
 #[derive(Debug, Serialize, ToSchema)]
@@ -28,29 +30,115 @@ pub struct Export {
     /// Requests the member asked for.
     pub prayer_requests: Vec<PrayerRequest>,
     /// Every "I prayed" the member logged, with notes.
-    #[schema(value_type = Vec<Object>)]
-    pub prayers: Vec<Value>,
-    #[schema(value_type = Vec<Object>)]
-    pub updates: Vec<Value>,
-    #[schema(value_type = Vec<Object>)]
-    pub comments: Vec<Value>,
-    #[schema(value_type = Vec<Object>)]
-    pub assignments: Vec<Value>,
-    #[schema(value_type = Vec<Object>)]
-    pub team_memberships: Vec<Value>,
-    #[schema(value_type = Vec<Object>)]
-    pub watch_signups: Vec<Value>,
-    #[schema(value_type = Vec<Object>)]
-    pub watch_check_ins: Vec<Value>,
+    pub prayers: Vec<ExportedPrayer>,
+    /// Updates the member posted on requests.
+    pub updates: Vec<ExportedText>,
+    /// Comments the member wrote.
+    pub comments: Vec<ExportedText>,
+    /// Every assignment made to the member by name, in any status.
+    pub assignments: Vec<ExportedAssignment>,
+    pub team_memberships: Vec<ExportedTeamMembership>,
+    /// Watch signups, each with the slots it holds.
+    pub watch_signups: Vec<ExportedSignup>,
+    pub watch_check_ins: Vec<ExportedWatchCheckIn>,
     /// Fast commitments, with the member's private check-in notes.
-    #[schema(value_type = Vec<Object>)]
-    pub fasts: Vec<Value>,
+    pub fasts: Vec<ExportedFast>,
     /// Whether a calendar feed URL exists (the secret itself is stored only as a hash).
     pub has_calendar_feed: bool,
 }
 
-fn ts(t: NaiveDateTime) -> String {
-    to_utc(t).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+/// One logged prayer.
+#[derive(Debug, Serialize, ToSchema, Queryable, Selectable)]
+#[diesel(table_name = prayers)]
+pub struct ExportedPrayer {
+    pub request_id: String,
+    pub note: Option<String>,
+    pub anonymous: bool,
+    #[serde(serialize_with = "crate::time::stored")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: NaiveDateTime,
+}
+
+/// An update or a comment the member wrote.
+#[derive(Debug, Serialize, ToSchema, Queryable)]
+pub struct ExportedText {
+    pub request_id: String,
+    pub body: String,
+    #[serde(serialize_with = "crate::time::stored")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Serialize, ToSchema, Queryable, Selectable)]
+#[diesel(table_name = assignments)]
+pub struct ExportedAssignment {
+    pub id: String,
+    pub request_id: String,
+    /// The team it came through, if any.
+    pub team_id: Option<String>,
+    /// As stored: `assigned`, `accepted`, `declined`, `completed` or `released`.
+    pub status: AssignmentStatus,
+    /// The reason given with a decline or a release.
+    pub reason: Option<String>,
+    #[serde(serialize_with = "crate::time::stored")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Serialize, ToSchema, Queryable, Selectable)]
+#[diesel(table_name = team_members)]
+pub struct ExportedTeamMembership {
+    pub team_id: String,
+    pub team_role: TeamRole,
+    #[serde(serialize_with = "crate::time::stored")]
+    #[schema(value_type = String, format = DateTime)]
+    pub joined_at: NaiveDateTime,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExportedSignup {
+    pub id: String,
+    pub watch_id: String,
+    #[serde(serialize_with = "crate::time::stored")]
+    #[schema(value_type = String, format = DateTime)]
+    pub slot_start: NaiveDateTime,
+    pub repeat_weekly: bool,
+    pub until: Option<NaiveDate>,
+    /// The start of every slot the signup holds.
+    #[serde(serialize_with = "crate::time::stored_list")]
+    #[schema(value_type = Vec<DateTime<Utc>>)]
+    pub slots: Vec<NaiveDateTime>,
+}
+
+#[derive(Debug, Serialize, ToSchema, Queryable, Selectable)]
+#[diesel(table_name = watch_check_ins)]
+pub struct ExportedWatchCheckIn {
+    pub watch_id: String,
+    #[serde(serialize_with = "crate::time::stored")]
+    #[schema(value_type = String, format = DateTime)]
+    pub slot_start: NaiveDateTime,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExportedFast {
+    pub fast_id: String,
+    pub fast_type: FastType,
+    #[serde(serialize_with = "crate::time::stored")]
+    #[schema(value_type = String, format = DateTime)]
+    pub joined_at: NaiveDateTime,
+    /// The days (1-based) the member committed to.
+    pub days: Vec<i32>,
+    pub check_ins: Vec<ExportedFastCheckIn>,
+}
+
+#[derive(Debug, Serialize, ToSchema, Queryable, Selectable)]
+#[diesel(table_name = fast_check_ins)]
+pub struct ExportedFastCheckIn {
+    pub day: i32,
+    pub kept: Kept,
+    /// Private to the member.
+    pub note: Option<String>,
 }
 
 pub fn export(conn: &mut DbConnection, member: Member, leader: bool) -> AppResult<Export> {
@@ -70,19 +158,9 @@ pub fn export(conn: &mut DbConnection, member: Member, leader: bool) -> AppResul
 
     let prayers = prayers::table
         .filter(prayers::member_id.eq(&me))
-        .select((
-            prayers::request_id,
-            prayers::note,
-            prayers::anonymous,
-            prayers::created_at,
-        ))
+        .select(ExportedPrayer::as_select())
         .order(prayers::id.asc())
-        .load::<(String, Option<String>, bool, NaiveDateTime)>(conn)?
-        .into_iter()
-        .map(
-            |(r, n, a, t)| json!({"request_id": r, "note": n, "anonymous": a, "created_at": ts(t)}),
-        )
-        .collect();
+        .load(conn)?;
     let updates = request_updates::table
         .filter(request_updates::author_id.eq(&me))
         .select((
@@ -91,10 +169,7 @@ pub fn export(conn: &mut DbConnection, member: Member, leader: bool) -> AppResul
             request_updates::created_at,
         ))
         .order(request_updates::id.asc())
-        .load::<(String, String, NaiveDateTime)>(conn)?
-        .into_iter()
-        .map(|(r, b, t)| json!({"request_id": r, "body": b, "created_at": ts(t)}))
-        .collect();
+        .load::<ExportedText>(conn)?;
     let comments = request_comments::table
         .filter(request_comments::author_id.eq(&me))
         .select((
@@ -103,33 +178,19 @@ pub fn export(conn: &mut DbConnection, member: Member, leader: bool) -> AppResul
             request_comments::created_at,
         ))
         .order(request_comments::id.asc())
-        .load::<(String, String, NaiveDateTime)>(conn)?
-        .into_iter()
-        .map(|(r, b, t)| json!({"request_id": r, "body": b, "created_at": ts(t)}))
-        .collect();
+        .load::<ExportedText>(conn)?;
     let assignments = assignments::table
         .filter(assignments::member_id.eq(&me))
-        .select((assignments::id, assignments::request_id, assignments::team_id, assignments::status, assignments::reason, assignments::created_at))
+        .select(ExportedAssignment::as_select())
         .order(assignments::id.asc())
-        .load::<(String, String, Option<String>, String, Option<String>, NaiveDateTime)>(conn)?
-        .into_iter()
-        .map(|(id, r, team, s, reason, t)| {
-            json!({"id": id, "request_id": r, "team_id": team, "status": s, "reason": reason, "created_at": ts(t)})
-        })
-        .collect();
+        .load(conn)?;
     let team_memberships = team_members::table
         .filter(team_members::member_id.eq(&me))
-        .select((
-            team_members::team_id,
-            team_members::team_role,
-            team_members::joined_at,
-        ))
-        .load::<(String, String, NaiveDateTime)>(conn)?
-        .into_iter()
-        .map(|(team, role, t)| json!({"team_id": team, "team_role": role, "joined_at": ts(t)}))
-        .collect();
+        .select(ExportedTeamMembership::as_select())
+        .order(team_members::team_id.asc())
+        .load(conn)?;
     let mut watch_signups_out = Vec::new();
-    for (id, watch, start, weekly, until) in watch_signups::table
+    for (id, watch_id, slot_start, repeat_weekly, until) in watch_signups::table
         .filter(watch_signups::member_id.eq(&me))
         .select((
             watch_signups::id,
@@ -141,61 +202,58 @@ pub fn export(conn: &mut DbConnection, member: Member, leader: bool) -> AppResul
         .order(watch_signups::id.asc())
         .load::<(String, String, NaiveDateTime, bool, Option<NaiveDate>)>(conn)?
     {
-        let slots: Vec<String> = watch_signup_slots::table
+        let slots = watch_signup_slots::table
             .filter(watch_signup_slots::signup_id.eq(&id))
             .select(watch_signup_slots::slot_start)
             .order(watch_signup_slots::slot_start.asc())
-            .load::<NaiveDateTime>(conn)?
-            .into_iter()
-            .map(ts)
-            .collect();
-        watch_signups_out.push(json!({"id": id, "watch_id": watch, "slot_start": ts(start),
-            "repeat_weekly": weekly, "until": until, "slots": slots}));
+            .load(conn)?;
+        watch_signups_out.push(ExportedSignup {
+            id,
+            watch_id,
+            slot_start,
+            repeat_weekly,
+            until,
+            slots,
+        });
     }
-    let watch_check_ins_out = watch_check_ins::table
+    let watch_check_ins = watch_check_ins::table
         .filter(watch_check_ins::member_id.eq(&me))
-        .select((
-            watch_check_ins::watch_id,
-            watch_check_ins::slot_start,
-            watch_check_ins::note,
+        .select(ExportedWatchCheckIn::as_select())
+        .order((
+            watch_check_ins::watch_id.asc(),
+            watch_check_ins::slot_start.asc(),
         ))
-        .load::<(String, NaiveDateTime, Option<String>)>(conn)?
-        .into_iter()
-        .map(|(w, s, n)| json!({"watch_id": w, "slot_start": ts(s), "note": n}))
-        .collect();
-    let mut fasts_out = Vec::new();
-    for (fast, fast_type, joined) in fast_participants::table
+        .load(conn)?;
+    let mut fasts = Vec::new();
+    for (fast_id, fast_type, joined_at) in fast_participants::table
         .filter(fast_participants::member_id.eq(&me))
         .select((
             fast_participants::fast_id,
             fast_participants::fast_type,
             fast_participants::joined_at,
         ))
-        .load::<(String, String, NaiveDateTime)>(conn)?
+        .order(fast_participants::fast_id.asc())
+        .load::<(String, FastType, NaiveDateTime)>(conn)?
     {
-        let days: Vec<i32> = fast_commitments::table
-            .filter(fast_commitments::fast_id.eq(&fast))
+        let days = fast_commitments::table
+            .filter(fast_commitments::fast_id.eq(&fast_id))
             .filter(fast_commitments::member_id.eq(&me))
             .select(fast_commitments::day)
             .order(fast_commitments::day.asc())
             .load(conn)?;
-        let check_ins: Vec<Value> = fast_check_ins::table
-            .filter(fast_check_ins::fast_id.eq(&fast))
+        let check_ins = fast_check_ins::table
+            .filter(fast_check_ins::fast_id.eq(&fast_id))
             .filter(fast_check_ins::member_id.eq(&me))
-            .select((
-                fast_check_ins::day,
-                fast_check_ins::kept,
-                fast_check_ins::note,
-            ))
+            .select(ExportedFastCheckIn::as_select())
             .order(fast_check_ins::day.asc())
-            .load::<(i32, String, Option<String>)>(conn)?
-            .into_iter()
-            .map(|(d, k, n)| json!({"day": d, "kept": k, "note": n}))
-            .collect();
-        fasts_out.push(
-            json!({"fast_id": fast, "fast_type": fast_type, "joined_at": ts(joined),
-            "days": days, "check_ins": check_ins}),
-        );
+            .load(conn)?;
+        fasts.push(ExportedFast {
+            fast_id,
+            fast_type,
+            joined_at,
+            days,
+            check_ins,
+        });
     }
     let has_calendar_feed = calendar_tokens::table
         .find(&me)
@@ -212,8 +270,8 @@ pub fn export(conn: &mut DbConnection, member: Member, leader: bool) -> AppResul
         assignments,
         team_memberships,
         watch_signups: watch_signups_out,
-        watch_check_ins: watch_check_ins_out,
-        fasts: fasts_out,
+        watch_check_ins,
+        fasts,
         has_calendar_feed,
     })
 }

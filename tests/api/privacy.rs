@@ -214,6 +214,41 @@ async fn the_export_holds_everything_about_the_member_and_nothing_about_others()
     for foreign in ["Omar's request", "Omar's comment", "password", "argon2"] {
         assert!(!text.contains(foreign), "export holds {foreign}");
     }
+    // Each section's items carry exactly the fields its schema in the committed OpenAPI document
+    // names, so an app's generated client reads the export as it is.
+    let spec: serde_json::Value =
+        serde_json::from_str(include_str!("../../openapi/openapi.json")).unwrap();
+    let schemas = &spec["components"]["schemas"];
+    let mut checked = 0;
+    for (section, items) in export.as_object().unwrap() {
+        let Some(reference) = schemas["Export"]["properties"][section]["items"]["$ref"].as_str()
+        else {
+            continue;
+        };
+        let schema = &schemas[reference.rsplit('/').next().unwrap()];
+        let named: std::collections::BTreeSet<&str> = schema["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        for item in items.as_array().unwrap() {
+            let held: std::collections::BTreeSet<&str> = item
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .collect();
+            assert_eq!(held, named, "{section}: {item}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 6, "only {checked} items checked");
+    assert_eq!(export["fasts"][0]["check_ins"][0]["kept"], "partial");
+    assert_eq!(
+        export["watch_signups"][0]["slots"][0],
+        "2027-06-01T10:00:00Z"
+    );
     let audit = app
         .get("/audit-events?kind=account.exported", Some(&admin.token))
         .await
