@@ -2,7 +2,9 @@
 //! intercessor's own limit, and the team dashboard that shows what is going unprayed-for.
 
 pub mod access;
+pub mod assigning;
 pub mod model;
+pub mod overviews;
 pub mod routes;
 pub mod store;
 pub mod transitions;
