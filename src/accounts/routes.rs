@@ -348,21 +348,18 @@ pub async fn list_members(
         role: query.role,
         active: query.active,
     };
-    let (limit, fetch) = (page.limit, page.fetch());
-    let rows = state
+    let page = state
         .db
-        .read(move |conn| store::list(conn, &filter, page.after.as_deref(), fetch))
+        .read(move |conn| {
+            let rows = store::list(conn, &filter, page.after.as_deref(), page.fetch())?;
+            let members: Vec<Member> = rows
+                .into_iter()
+                .map(Member::try_from)
+                .collect::<AppResult<_>>()?;
+            Ok(page.page(members, |m| m.id.clone(), |m| m))
+        })
         .await?;
-    let members: Vec<Member> = rows
-        .into_iter()
-        .map(Member::try_from)
-        .collect::<AppResult<_>>()?;
-    Ok(web::Json(Page::from_rows(
-        members,
-        limit,
-        |m| m.id.clone(),
-        |m| m,
-    )))
+    Ok(web::Json(page))
 }
 
 /// One member (leaders, or the member themself).

@@ -36,7 +36,7 @@ pub async fn my_assignments(
 ) -> AppResult<web::Json<Page<MyAssignment>>> {
     let page = PageParams::<String>::parse(query.limit, query.cursor.as_deref())?;
     let actor = caller.member_id().to_string();
-    let (limit, fetch) = (page.limit, page.fetch());
+    let fetch = page.fetch();
     let page = caller
         .read(&state.db, move |conn, user| {
             let viewer = Viewer::from(&user);
@@ -71,18 +71,16 @@ pub async fn my_assignments(
                     ))
                 })
                 .collect::<AppResult<Vec<_>>>()?;
-            Ok(Page::from_rows(
-                items,
-                limit,
-                |(id, _)| id.clone(),
-                |(_, a)| a,
-            ))
+            Ok(page.page(items, |(id, _)| id.clone(), |(_, a)| a))
         })
         .await?;
     let read = page.items.iter().filter_map(|a| a.request.as_ref());
     reads::confidential_reads(&state.db, &actor, read).await?;
     Ok(web::Json(page))
 }
+
+/// The dashboard's sort key: needing attention first, then the least recently prayed for, then the id.
+type DashboardKey = (bool, Option<NaiveDateTime>, String);
 
 /// The team dashboard (the team's team leaders, and leaders).
 ///
@@ -103,14 +101,12 @@ pub async fn team_dashboard(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<String>,
-    Query(query): Query<PageQuery>,
+    page: PageParams<DashboardKey>,
 ) -> AppResult<web::Json<Page<DashboardItem>>> {
     let user = caller.member(&state.db).await?;
-    type Key = (bool, Option<NaiveDateTime>, String);
-    let page = PageParams::<Key>::parse(query.limit, query.cursor.as_deref())?;
     let viewer = Viewer::from(&user);
     let actor = user.id.clone();
-    let (limit, fetch) = (page.limit, page.fetch());
+    let fetch = page.fetch();
     let page = state
         .db
         .read(move |conn| {
@@ -144,7 +140,7 @@ pub async fn team_dashboard(
                         status,
                     });
             }
-            let mut items: Vec<(Key, DashboardItem)> = visible
+            let mut items: Vec<(DashboardKey, DashboardItem)> = visible
                 .into_iter()
                 .map(|r| {
                     let needs_attention = r.last_prayed_at.is_none_or(|t| t < stale_before);
@@ -161,17 +157,12 @@ pub async fn team_dashboard(
                 })
                 .collect();
             items.sort_by(|a, b| a.0.cmp(&b.0));
-            let items: Vec<(Key, DashboardItem)> = items
+            let items: Vec<(DashboardKey, DashboardItem)> = items
                 .into_iter()
                 .filter(|(k, _)| page.after.as_ref().is_none_or(|after| k > after))
                 .take(fetch as usize)
                 .collect();
-            Ok(Page::from_rows(
-                items,
-                limit,
-                |(k, _)| k.clone(),
-                |(_, item)| item,
-            ))
+            Ok(page.page(items, |(k, _)| k.clone(), |(_, item)| item))
         })
         .await?;
     reads::confidential_reads(&state.db, &actor, page.items.iter().map(|i| &i.request)).await?;

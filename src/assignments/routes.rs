@@ -12,7 +12,7 @@ use super::{assigning, overviews};
 use crate::auth::Caller;
 use crate::error::{AppError, AppResult};
 use crate::http::validate;
-use crate::http::{Json, Page, PageParams, PageQuery, Query};
+use crate::http::{Json, Page, PageParams, PageQuery};
 use crate::prayer_requests::model::REASON_MAX;
 use crate::prayer_requests::store as requests;
 use crate::prayer_requests::visibility::Viewer;
@@ -70,28 +70,22 @@ pub async fn list_request_assignments(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<String>,
-    Query(query): Query<PageQuery>,
+    page: PageParams<String>,
 ) -> AppResult<web::Json<Page<Assignment>>> {
     let user = caller.member(&state.db).await?;
-    let page = PageParams::<String>::parse(query.limit, query.cursor.as_deref())?;
     let viewer = Viewer::from(&user);
-    let (limit, fetch) = (page.limit, page.fetch());
+    let (after, fetch) = (page.after.clone(), page.fetch());
     let rows = state
         .db
         .read(move |conn| {
             let request = requests::find_visible(conn, &viewer, &id)?;
-            let rows = store::list_for_request(conn, &request.id, page.after.as_deref(), fetch)?;
+            let rows = store::list_for_request(conn, &request.id, after.as_deref(), fetch)?;
             rows.into_iter()
                 .map(|r| Ok((r.id.clone(), render(r, &viewer)?)))
                 .collect::<AppResult<Vec<_>>>()
         })
         .await?;
-    Ok(web::Json(Page::from_rows(
-        rows,
-        limit,
-        |(id, _)| id.clone(),
-        |(_, a)| a,
-    )))
+    Ok(web::Json(page.page(rows, |(id, _)| id.clone(), |(_, a)| a)))
 }
 
 /// Move an assignment along: the assignee accepts, declines (with a reason) or completes; the

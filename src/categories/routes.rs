@@ -12,7 +12,7 @@ use crate::auth::roles::require_leader;
 use crate::auth::Caller;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::validate::{self, Validator};
-use crate::http::{Json, Page, PageParams, PageQuery, Query};
+use crate::http::{Json, Page, PageParams, PageQuery};
 use crate::state::AppState;
 use crate::time::now;
 
@@ -46,21 +46,17 @@ fn description(value: &str) -> Result<String, FieldError> {
 pub async fn list_categories(
     state: web::Data<AppState>,
     caller: Caller,
-    Query(query): Query<PageQuery>,
+    page: PageParams<String>,
 ) -> AppResult<web::Json<Page<Category>>> {
     caller.member(&state.db).await?;
-    let page = PageParams::<String>::parse(query.limit, query.cursor.as_deref())?;
-    let (limit, fetch) = (page.limit, page.fetch());
-    let rows = state
+    let page = state
         .db
-        .read(move |conn| store::list(conn, page.after.as_deref(), fetch))
+        .read(move |conn| {
+            let rows = store::list(conn, page.after.as_deref(), page.fetch())?;
+            Ok(page.page(rows, |r| r.name.clone(), Category::from))
+        })
         .await?;
-    Ok(web::Json(Page::from_rows(
-        rows,
-        limit,
-        |r| r.name.clone(),
-        Category::from,
-    )))
+    Ok(web::Json(page))
 }
 
 /// Add a category (leaders).

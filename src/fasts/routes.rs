@@ -15,7 +15,7 @@ use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult, ProblemType};
 use crate::http::validate::{self, Validator};
-use crate::http::{Json, Page, PageParams, PageQuery, Query};
+use crate::http::{Json, Page, PageParams, PageQuery};
 use crate::state::AppState;
 use crate::teams::access::{check_create_owned, require_manages_owned, require_sees_owned};
 use crate::time::{now, to_utc};
@@ -199,11 +199,10 @@ pub async fn create_fast(
 pub async fn list_fasts(
     state: web::Data<AppState>,
     caller: Caller,
-    Query(query): Query<PageQuery>,
+    page: PageParams<String>,
 ) -> AppResult<web::Json<Page<Fast>>> {
     let user = caller.member(&state.db).await?;
-    let page = PageParams::<String>::parse(query.limit, query.cursor.as_deref())?;
-    let (limit, fetch) = (page.limit, page.fetch());
+    let fetch = page.fetch();
     let page = state
         .db
         .read(move |conn| {
@@ -215,7 +214,7 @@ pub async fn list_fasts(
                 fetch,
             )?;
             let fasts = render(conn, rows)?;
-            Ok(Page::from_rows(fasts, limit, |f| f.id.clone(), |f| f))
+            Ok(page.page(fasts, |f| f.id.clone(), |f| f))
         })
         .await?;
     Ok(web::Json(page))

@@ -4,8 +4,11 @@
 //! clients treat it as opaque. The next page starts strictly after that key, so rows inserted
 //! between calls never make a page repeat or skip a row, and no query uses OFFSET.
 
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use futures_util::future::{ready, Ready};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -25,6 +28,7 @@ pub struct Page<T> {
 
 /// `?limit=&cursor=`: the query of every list that takes no other parameter.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
     /// 1 to 100; 20 when omitted.
@@ -34,6 +38,9 @@ pub struct PageQuery {
 }
 
 /// Validated `limit` and decoded `cursor` of a list request.
+///
+/// The extractor of every list whose query is only `?limit=&cursor=` (its operation names
+/// `params(PageQuery)`); lists with filters parse their own query and call [`PageParams::parse`].
 #[derive(Debug, Clone)]
 pub struct PageParams<K> {
     pub limit: i64,
@@ -77,6 +84,28 @@ impl<K: DeserializeOwned> PageParams<K> {
     /// How many rows to fetch: one more than a page, to learn whether another page follows.
     pub fn fetch(&self) -> i64 {
         self.limit + 1
+    }
+
+    /// The page of `rows` (fetched with [`Self::fetch`]), its cursor the `key` of its last row.
+    pub fn page<R, T, C: Serialize>(
+        &self,
+        rows: Vec<R>,
+        key: impl Fn(&R) -> C,
+        map: impl FnMut(R) -> T,
+    ) -> Page<T> {
+        Page::from_rows(rows, self.limit, key, map)
+    }
+}
+
+impl<K: DeserializeOwned> FromRequest for PageParams<K> {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(
+            super::query::parse::<PageQuery>(req.query_string())
+                .and_then(|q| Self::parse(q.limit, q.cursor.as_deref())),
+        )
     }
 }
 

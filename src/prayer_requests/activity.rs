@@ -14,7 +14,7 @@ use super::visibility::Viewer;
 use crate::auth::Caller;
 use crate::error::{AppError, AppResult, ProblemType};
 use crate::http::validate;
-use crate::http::{Json, JsonOrEmpty, Page, PageParams, PageQuery, Query};
+use crate::http::{Json, JsonOrEmpty, Page, PageParams, PageQuery};
 use crate::state::AppState;
 use crate::time::now;
 
@@ -113,12 +113,11 @@ pub async fn list_prayers(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<String>,
-    Query(query): Query<PageQuery>,
+    page: PageParams<String>,
 ) -> AppResult<web::Json<Page<Prayer>>> {
     let user = caller.member(&state.db).await?;
-    let page = PageParams::<String>::parse(query.limit, query.cursor.as_deref())?;
     let viewer = Viewer::from(&user);
-    let (limit, fetch) = (page.limit, page.fetch());
+    let fetch = page.fetch();
     let page = state
         .db
         .read(move |conn| {
@@ -131,12 +130,7 @@ pub async fn list_prayers(
                 now().date(),
                 rows.iter().map(|r| r.member_id.clone()),
             )?;
-            Ok(Page::from_rows(
-                rows,
-                limit,
-                |r| r.id.clone(),
-                |r| ctx.prayer(r),
-            ))
+            Ok(page.page(rows, |r| r.id.clone(), |r| ctx.prayer(r)))
         })
         .await?;
     Ok(web::Json(page))
@@ -197,12 +191,11 @@ pub async fn list_updates(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<String>,
-    Query(query): Query<PageQuery>,
+    page: PageParams<String>,
 ) -> AppResult<web::Json<Page<Post>>> {
     let user = caller.member(&state.db).await?;
-    let page = PageParams::<String>::parse(query.limit, query.cursor.as_deref())?;
     let viewer = Viewer::from(&user);
-    let (limit, fetch) = (page.limit, page.fetch());
+    let fetch = page.fetch();
     let page = state
         .db
         .read(move |conn| {
@@ -214,12 +207,7 @@ pub async fn list_updates(
                 now().date(),
                 rows.iter().map(|r| r.author_id.clone()),
             )?;
-            Ok(Page::from_rows(
-                rows,
-                limit,
-                |r| r.id.clone(),
-                |r| ctx.post(&request, r),
-            ))
+            Ok(page.page(rows, |r| r.id.clone(), |r| ctx.post(&request, r)))
         })
         .await?;
     Ok(web::Json(page))
@@ -285,12 +273,11 @@ pub async fn list_comments(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<String>,
-    Query(query): Query<PageQuery>,
+    page: PageParams<String>,
 ) -> AppResult<web::Json<Page<Post>>> {
     let user = caller.member(&state.db).await?;
-    let page = PageParams::<String>::parse(query.limit, query.cursor.as_deref())?;
     let viewer = Viewer::from(&user);
-    let (limit, fetch) = (page.limit, page.fetch());
+    let fetch = page.fetch();
     let page = state
         .db
         .read(move |conn| {
@@ -305,12 +292,7 @@ pub async fn list_comments(
                 now().date(),
                 rows.iter().map(|r| r.author_id.clone()),
             )?;
-            Ok(Page::from_rows(
-                rows,
-                limit,
-                |r| r.id.clone(),
-                |r| ctx.post(&request, r),
-            ))
+            Ok(page.page(rows, |r| r.id.clone(), |r| ctx.post(&request, r)))
         })
         .await?;
     Ok(web::Json(page))

@@ -259,7 +259,6 @@ pub async fn list_requests(
     if q.as_ref().is_some_and(|q| q.chars().count() > 200) {
         return Err(AppError::invalid("q", "must be at most 200 characters"));
     }
-    let (limit, fetch) = (page.limit, page.fetch());
     let (page, actor) = caller
         .read(&state.db, move |conn, user| {
             let viewer = viewer_of(&user);
@@ -281,7 +280,15 @@ pub async fn list_requests(
                 team_id: query.team_id,
             };
             let at = now();
-            let rows = store::list(conn, &viewer, &filter, sort, page.after, fetch, at)?;
+            let rows = store::list(
+                conn,
+                &viewer,
+                &filter,
+                sort,
+                page.after.clone(),
+                page.fetch(),
+                at,
+            )?;
             let ctx = Context::load(
                 conn,
                 &viewer,
@@ -292,9 +299,8 @@ pub async fn list_requests(
                 rows.iter()
                     .map(|l| (l.row.category_id.clone(), l.category.clone())),
             );
-            let page = Page::from_rows(
+            let page = page.page(
                 rows,
-                limit,
                 |l| match l.recent {
                     Some(n) => ListCursor::NeedsPrayer(l.row.urgent, n, l.row.id.clone()),
                     None => ListCursor::Newest(l.row.id.clone()),

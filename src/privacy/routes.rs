@@ -44,21 +44,18 @@ pub async fn list_audit_events(
     let user = caller.member(&state.db).await?;
     require_admin(&user)?;
     let page = PageParams::<String>::parse(query.limit, query.cursor.as_deref())?;
-    let (limit, fetch) = (page.limit, page.fetch());
-    let rows = state
+    let page = state
         .db
-        .read(move |conn| audit::list(conn, &query, page.after.as_deref(), fetch))
+        .read(move |conn| {
+            let rows = audit::list(conn, &query, page.after.as_deref(), page.fetch())?;
+            let events = rows
+                .into_iter()
+                .map(AuditEvent::try_from)
+                .collect::<AppResult<Vec<_>>>()?;
+            Ok(page.page(events, |e| e.id.clone(), |e| e))
+        })
         .await?;
-    let events = rows
-        .into_iter()
-        .map(AuditEvent::try_from)
-        .collect::<AppResult<Vec<_>>>()?;
-    Ok(web::Json(Page::from_rows(
-        events,
-        limit,
-        |e| e.id.clone(),
-        |e| e,
-    )))
+    Ok(web::Json(page))
 }
 
 /// Everything the service holds about me, as JSON.

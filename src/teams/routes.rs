@@ -18,7 +18,7 @@ use crate::auth::{AuthUser, Caller};
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
 use crate::http::validate::{self, Validator};
-use crate::http::{Json, Page, PageParams, PageQuery, Query};
+use crate::http::{Json, Page, PageParams, PageQuery};
 use crate::state::AppState;
 use crate::time::{now, to_utc};
 
@@ -150,22 +150,16 @@ pub async fn create_team(
 pub async fn list_teams(
     state: web::Data<AppState>,
     caller: Caller,
-    Query(query): Query<PageQuery>,
+    page: PageParams<String>,
 ) -> AppResult<web::Json<Page<Team>>> {
     let user = caller.member(&state.db).await?;
-    let page = PageParams::<String>::parse(query.limit, query.cursor.as_deref())?;
-    let (limit, fetch) = (page.limit, page.fetch());
+    let fetch = page.fetch();
     let page = state
         .db
         .read(move |conn| {
             let rows = store::list(conn, page.after.as_deref(), fetch)?;
             let ctx = TeamContext::load(conn, &user, &rows)?;
-            Ok(Page::from_rows(
-                rows,
-                limit,
-                |t| t.name_key.clone(),
-                |t| ctx.team(t),
-            ))
+            Ok(page.page(rows, |t| t.name_key.clone(), |t| ctx.team(t)))
         })
         .await?;
     Ok(web::Json(page))
@@ -288,11 +282,10 @@ pub async fn list_team_members(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<String>,
-    Query(query): Query<PageQuery>,
+    page: PageParams<String>,
 ) -> AppResult<web::Json<Page<TeamMember>>> {
     let user = caller.member(&state.db).await?;
-    let page = PageParams::<String>::parse(query.limit, query.cursor.as_deref())?;
-    let (limit, fetch) = (page.limit, page.fetch());
+    let fetch = page.fetch();
     let page = state
         .db
         .read(move |conn| {
@@ -303,9 +296,8 @@ pub async fn list_team_members(
                 .into_iter()
                 .map(|(m, name)| Ok((m.team_role, m, name)))
                 .collect::<AppResult<Vec<_>>>()?;
-            Ok(Page::from_rows(
+            Ok(page.page(
                 rows,
-                limit,
                 |(_, m, _)| m.member_id.clone(),
                 |(team_role, m, display_name)| TeamMember {
                     member: PersonRef {

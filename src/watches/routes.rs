@@ -306,29 +306,23 @@ pub async fn create_watch(
 pub async fn list_watches(
     state: web::Data<AppState>,
     caller: Caller,
-    Query(query): Query<PageQuery>,
+    page: PageParams<String>,
 ) -> AppResult<web::Json<Page<Watch>>> {
     let user = caller.member(&state.db).await?;
-    let page = PageParams::<String>::parse(query.limit, query.cursor.as_deref())?;
-    let (limit, fetch) = (page.limit, page.fetch());
-    let rows = state
+    let page = state
         .db
         .read(move |conn| {
-            store::list_visible(
+            let rows = store::list_visible(
                 conn,
                 &user.id,
                 user.role.is_leader(),
                 page.after.as_deref(),
-                fetch,
-            )
+                page.fetch(),
+            )?;
+            Ok(page.page(rows, |w| w.id.clone(), render))
         })
         .await?;
-    Ok(web::Json(Page::from_rows(
-        rows,
-        limit,
-        |w| w.id.clone(),
-        render,
-    )))
+    Ok(web::Json(page))
 }
 
 /// One watch (members who can see it).

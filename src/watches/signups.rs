@@ -238,7 +238,6 @@ pub async fn list_signups(
 ) -> AppResult<web::Json<Page<Signup>>> {
     let user = caller.member(&state.db).await?;
     let page = PageParams::<String>::parse(query.limit, query.cursor.as_deref())?;
-    let (limit, fetch) = (page.limit, page.fetch());
     let page = state
         .db
         .read(move |conn| {
@@ -246,13 +245,13 @@ pub async fn list_signups(
             require_visible(conn, &user, &watch)?;
             let everyone = manages(conn, &user, &watch)? && !query.mine.unwrap_or(false);
             let member = (!everyone).then_some(user.id.as_str());
-            let rows = store::list_signups(conn, &watch.id, member, page.after.as_deref(), fetch)?;
+            let rows =
+                store::list_signups(conn, &watch.id, member, page.after.as_deref(), page.fetch())?;
             let schedule = watch.schedule()?;
             let keys: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
             let signups = render(conn, &schedule, rows)?;
-            Ok(Page::from_rows(
+            Ok(page.page(
                 keys.into_iter().zip(signups).collect(),
-                limit,
                 |(k, _)| k.clone(),
                 |(_, s)| s,
             ))
