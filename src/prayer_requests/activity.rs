@@ -6,7 +6,8 @@ use utoipa::OpenApi;
 use super::access::{self, Action};
 use super::lifecycle;
 use super::model::{
-    CommentRow, Post, PostInput, PrayInput, Prayer, PrayerRow, UpdateRow, BODY_MAX, REASON_MAX,
+    Post, PostInput, PostRow, PrayInput, Prayer, PrayerRow, RequestRow, Thread, BODY_MAX,
+    REASON_MAX,
 };
 use super::store;
 use super::views::Context;
@@ -39,13 +40,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 const COMMENT_MAX: usize = 1000;
-
-fn comments_off() -> AppError {
-    AppError::conflict(
-        ProblemType::CommentsOff,
-        "The requester has not opened this request to comments.",
-    )
-}
 
 /// Say "I prayed for this" (anyone who can see the request).
 ///
@@ -154,29 +148,7 @@ pub async fn post_update(
     id: web::Path<String>,
     Json(input): Json<PostInput>,
 ) -> AppResult<HttpResponse> {
-    let user = caller.member(&state.db).await?;
-    let body = validate::text("body", &input.body, 1, BODY_MAX)
-        .map_err(|e| AppError::Validation(vec![e]))?;
-    let viewer = Viewer::from(&user);
-    let post = state
-        .db
-        .write(move |conn| {
-            let request = store::find_visible(conn, &viewer, &id)?;
-            access::require(&user, &request, Action::PostUpdate)?;
-            let at = now();
-            let row = UpdateRow {
-                id: uuid::Uuid::now_v7().to_string(),
-                request_id: request.id.clone(),
-                author_id: Some(viewer.id.clone()),
-                body,
-                created_at: at,
-            };
-            store::insert_update(conn, &row)?;
-            let ctx = Context::load(conn, &viewer, at.date(), [row.author_id.clone()])?;
-            Ok(ctx.post(&request, row))
-        })
-        .await?;
-    Ok(HttpResponse::Created().json(post))
+    post_to(Thread::Updates, state, caller, id.into_inner(), input).await
 }
 
 /// The updates on a request, oldest first (anyone who can see the request).
@@ -193,24 +165,7 @@ pub async fn list_updates(
     id: web::Path<String>,
     page: PageParams<String>,
 ) -> AppResult<web::Json<Page<Post>>> {
-    let user = caller.member(&state.db).await?;
-    let viewer = Viewer::from(&user);
-    let fetch = page.fetch();
-    let page = state
-        .db
-        .read(move |conn| {
-            let request = store::find_visible(conn, &viewer, &id)?;
-            let rows = store::list_updates(conn, &request.id, page.after.as_deref(), fetch)?;
-            let ctx = Context::load(
-                conn,
-                &viewer,
-                now().date(),
-                rows.iter().map(|r| r.author_id.clone()),
-            )?;
-            Ok(page.page(rows, |r| r.id.clone(), |r| ctx.post(&request, r)))
-        })
-        .await?;
-    Ok(web::Json(page))
+    list_of(Thread::Updates, state, caller, id.into_inner(), page).await
 }
 
 /// Comment on a request (anyone who can see it, when its requester allows comments).
@@ -231,31 +186,7 @@ pub async fn post_comment(
     id: web::Path<String>,
     Json(input): Json<PostInput>,
 ) -> AppResult<HttpResponse> {
-    let user = caller.member(&state.db).await?;
-    let body = validate::text("body", &input.body, 1, COMMENT_MAX)
-        .map_err(|e| AppError::Validation(vec![e]))?;
-    let viewer = Viewer::from(&user);
-    let post = state
-        .db
-        .write(move |conn| {
-            let request = store::find_visible(conn, &viewer, &id)?;
-            if !request.allow_comments {
-                return Err(comments_off());
-            }
-            let at = now();
-            let row = CommentRow {
-                id: uuid::Uuid::now_v7().to_string(),
-                request_id: request.id.clone(),
-                author_id: Some(viewer.id.clone()),
-                body,
-                created_at: at,
-            };
-            store::insert_comment(conn, &row)?;
-            let ctx = Context::load(conn, &viewer, at.date(), [row.author_id.clone()])?;
-            Ok(ctx.post(&request, row))
-        })
-        .await?;
-    Ok(HttpResponse::Created().json(post))
+    post_to(Thread::Comments, state, caller, id.into_inner(), input).await
 }
 
 /// The comments on a request, oldest first (anyone who can see it, when comments are allowed).
@@ -275,17 +206,83 @@ pub async fn list_comments(
     id: web::Path<String>,
     page: PageParams<String>,
 ) -> AppResult<web::Json<Page<Post>>> {
+    list_of(Thread::Comments, state, caller, id.into_inner(), page).await
+}
+
+/// Who may read a thread of a request they can see: updates, anyone; comments, only while the
+/// requester allows them (409 otherwise).
+fn require_open(thread: Thread, request: &RequestRow) -> AppResult<()> {
+    if thread == Thread::Comments && !request.allow_comments {
+        return Err(AppError::conflict(
+            ProblemType::CommentsOff,
+            "The requester has not opened this request to comments.",
+        ));
+    }
+    Ok(())
+}
+
+/// Adds to a thread: an update needs the requester or a leader; a comment, an open thread.
+async fn post_to(
+    thread: Thread,
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: String,
+    input: PostInput,
+) -> AppResult<HttpResponse> {
+    let user = caller.member(&state.db).await?;
+    let max = match thread {
+        Thread::Updates => BODY_MAX,
+        Thread::Comments => COMMENT_MAX,
+    };
+    let body =
+        validate::text("body", &input.body, 1, max).map_err(|e| AppError::Validation(vec![e]))?;
+    let viewer = Viewer::from(&user);
+    let post = state
+        .db
+        .write(move |conn| {
+            let request = store::find_visible(conn, &viewer, &id)?;
+            if thread == Thread::Updates {
+                access::require(&user, &request, Action::PostUpdate)?;
+            }
+            require_open(thread, &request)?;
+            let at = now();
+            let row = PostRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                request_id: request.id.clone(),
+                author_id: Some(viewer.id.clone()),
+                body,
+                created_at: at,
+            };
+            store::insert_post(conn, thread, &row)?;
+            let ctx = Context::load(conn, &viewer, at.date(), [row.author_id.clone()])?;
+            Ok(ctx.post(&request, row))
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(post))
+}
+
+/// A page of a thread, oldest first, each author as the viewer may see them.
+async fn list_of(
+    thread: Thread,
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: String,
+    page: PageParams<String>,
+) -> AppResult<web::Json<Page<Post>>> {
     let user = caller.member(&state.db).await?;
     let viewer = Viewer::from(&user);
-    let fetch = page.fetch();
     let page = state
         .db
         .read(move |conn| {
             let request = store::find_visible(conn, &viewer, &id)?;
-            if !request.allow_comments {
-                return Err(comments_off());
-            }
-            let rows = store::list_comments(conn, &request.id, page.after.as_deref(), fetch)?;
+            require_open(thread, &request)?;
+            let rows = store::list_posts(
+                conn,
+                thread,
+                &request.id,
+                page.after.as_deref(),
+                page.fetch(),
+            )?;
             let ctx = Context::load(
                 conn,
                 &viewer,

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 pub use crate::accounts::model::PersonRef;
-use crate::db::schema::{prayer_requests, prayers, request_comments, request_updates};
+use crate::db::schema::{prayer_requests, prayers};
 
 crate::text_enum! {
     /// `prayer`: for the requester themself. `intercession`: for someone else, named (or
@@ -352,21 +352,18 @@ pub struct Prayer {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = request_updates)]
-#[diesel(treat_none_as_default_value = false)]
-pub struct UpdateRow {
-    pub id: String,
-    pub request_id: String,
-    pub author_id: Option<String>,
-    pub body: String,
-    pub created_at: NaiveDateTime,
+/// The two threads under a request. Their rows have one shape, in two tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Thread {
+    /// News from the requester (or a leader), seen by anyone who may see the request.
+    Updates,
+    /// Anyone's words, when the requester opened the request to comments.
+    Comments,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = request_comments)]
-#[diesel(treat_none_as_default_value = false)]
-pub struct CommentRow {
+/// An update or a comment, as stored (`request_updates` and `request_comments` alike).
+#[derive(Debug, Clone, Queryable)]
+pub struct PostRow {
     pub id: String,
     pub request_id: String,
     pub author_id: Option<String>,

@@ -5,7 +5,7 @@ use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::model::{
-    CommentRow, Kind, NewRequestRow, PrayerRow, RequestChanges, RequestRow, Sort, Status, UpdateRow,
+    Kind, NewRequestRow, PostRow, PrayerRow, RequestChanges, RequestRow, Sort, Status, Thread,
 };
 use super::visibility::{assigned_to, assigned_to_team, visible_to, visible_to_member, Viewer};
 use crate::db::schema::{
@@ -430,54 +430,60 @@ pub fn list_prayers(
     Ok(query.load(conn)?)
 }
 
-pub fn insert_update(conn: &mut DbConnection, row: &UpdateRow) -> AppResult<()> {
-    diesel::insert_into(request_updates::table)
-        .values(row)
-        .execute(conn)?;
+/// Adds an update or a comment.
+pub fn insert_post(conn: &mut DbConnection, thread: Thread, row: &PostRow) -> AppResult<()> {
+    macro_rules! insert_into {
+        ($t:ident) => {
+            diesel::insert_into($t::table)
+                .values((
+                    $t::id.eq(&row.id),
+                    $t::request_id.eq(&row.request_id),
+                    $t::author_id.eq(&row.author_id),
+                    $t::body.eq(&row.body),
+                    $t::created_at.eq(row.created_at),
+                ))
+                .execute(conn)?
+        };
+    }
+    match thread {
+        Thread::Updates => insert_into!(request_updates),
+        Thread::Comments => insert_into!(request_comments),
+    };
     Ok(())
 }
 
-pub fn list_updates(
+/// A page of a request's updates or comments, oldest first (ids are time-ordered).
+pub fn list_posts(
     conn: &mut DbConnection,
+    thread: Thread,
     request_id: &str,
     after: Option<&str>,
     fetch: i64,
-) -> AppResult<Vec<UpdateRow>> {
-    let mut query = request_updates::table
-        .filter(request_updates::request_id.eq(request_id))
-        .select(UpdateRow::as_select())
-        .order(request_updates::id.asc())
-        .limit(fetch)
-        .into_boxed();
-    if let Some(after) = after {
-        query = query.filter(request_updates::id.gt(after.to_string()));
+) -> AppResult<Vec<PostRow>> {
+    macro_rules! page_of {
+        ($t:ident) => {{
+            let mut query = $t::table
+                .filter($t::request_id.eq(request_id))
+                .select((
+                    $t::id,
+                    $t::request_id,
+                    $t::author_id,
+                    $t::body,
+                    $t::created_at,
+                ))
+                .order($t::id.asc())
+                .limit(fetch)
+                .into_boxed();
+            if let Some(after) = after {
+                query = query.filter($t::id.gt(after.to_string()));
+            }
+            query.load(conn)?
+        }};
     }
-    Ok(query.load(conn)?)
-}
-
-pub fn insert_comment(conn: &mut DbConnection, row: &CommentRow) -> AppResult<()> {
-    diesel::insert_into(request_comments::table)
-        .values(row)
-        .execute(conn)?;
-    Ok(())
-}
-
-pub fn list_comments(
-    conn: &mut DbConnection,
-    request_id: &str,
-    after: Option<&str>,
-    fetch: i64,
-) -> AppResult<Vec<CommentRow>> {
-    let mut query = request_comments::table
-        .filter(request_comments::request_id.eq(request_id))
-        .select(CommentRow::as_select())
-        .order(request_comments::id.asc())
-        .limit(fetch)
-        .into_boxed();
-    if let Some(after) = after {
-        query = query.filter(request_comments::id.gt(after.to_string()));
-    }
-    Ok(query.load(conn)?)
+    Ok(match thread {
+        Thread::Updates => page_of!(request_updates),
+        Thread::Comments => page_of!(request_comments),
+    })
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 
 use super::model::{
-    CommentRow, PersonRef, Post, Prayer, PrayerRequest, PrayerRow, RequestRow, UpdateRow, Visitor,
+    PersonRef, Post, PostRow, Prayer, PrayerRequest, PrayerRow, RequestRow, Visitor,
 };
 use super::visibility::Viewer;
 use crate::accounts::store::display_names;
@@ -209,8 +209,7 @@ impl Context {
 
     /// An update or comment on `request`. On an anonymous request, what its requester writes must
     /// not name them to readers who may not know who asked.
-    pub fn post(&self, request: &RequestRow, row: impl Into<PostRow>) -> Post {
-        let row = row.into();
+    pub fn post(&self, request: &RequestRow, row: PostRow) -> Post {
         let by_hidden_requester = request.anonymous
             && row.author_id.is_some()
             && row.author_id == request.requester_id
@@ -226,39 +225,6 @@ impl Context {
             request_id: row.request_id,
             body: row.body,
             created_at: to_utc(row.created_at),
-        }
-    }
-}
-
-/// Updates and comments share one shape.
-pub struct PostRow {
-    pub id: String,
-    pub request_id: String,
-    pub author_id: Option<String>,
-    pub body: String,
-    pub created_at: chrono::NaiveDateTime,
-}
-
-impl From<UpdateRow> for PostRow {
-    fn from(r: UpdateRow) -> Self {
-        PostRow {
-            id: r.id,
-            request_id: r.request_id,
-            author_id: r.author_id,
-            body: r.body,
-            created_at: r.created_at,
-        }
-    }
-}
-
-impl From<CommentRow> for PostRow {
-    fn from(r: CommentRow) -> Self {
-        PostRow {
-            id: r.id,
-            request_id: r.request_id,
-            author_id: r.author_id,
-            body: r.body,
-            created_at: r.created_at,
         }
     }
 }
