@@ -15,6 +15,7 @@ use super::store;
 use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult, ProblemType};
+use crate::http::respond::created_or_replaced;
 use crate::http::validate;
 use crate::http::{Json, JsonOrEmpty};
 use crate::state::AppState;
@@ -134,11 +135,7 @@ pub async fn join_fast(
             Ok((created, commitment(&row, days)?))
         })
         .await?;
-    Ok(if created {
-        HttpResponse::Created().json(body)
-    } else {
-        HttpResponse::Ok().json(body)
-    })
+    Ok(created_or_replaced(created, body))
 }
 
 /// Leave a fast. Commitment and check-ins, private notes included, are deleted.
@@ -196,13 +193,7 @@ pub async fn fast_check_in(
     Json(input): Json<FastCheckInInput>,
 ) -> AppResult<HttpResponse> {
     let user = caller.member(&state.db).await?;
-    let note = match input.note.as_deref() {
-        Some(n) => {
-            Some(validate::text("note", n, 0, 1000).map_err(|e| AppError::Validation(vec![e]))?)
-                .filter(|n| !n.is_empty())
-        }
-        None => None,
-    };
+    let note = validate::note("note", input.note.as_deref(), 1000)?;
     let (created, body) = state
         .db
         .write(move |conn| {
@@ -256,11 +247,7 @@ pub async fn fast_check_in(
             ))
         })
         .await?;
-    Ok(if created {
-        HttpResponse::Created().json(body)
-    } else {
-        HttpResponse::Ok().json(body)
-    })
+    Ok(created_or_replaced(created, body))
 }
 
 /// My commitment, check-ins and streak in one fast.

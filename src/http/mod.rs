@@ -6,6 +6,7 @@ pub mod json;
 pub mod nul;
 pub mod pagination;
 pub mod query;
+pub mod respond;
 pub mod validate;
 
 pub use json::{Json, JsonOrEmpty};

@@ -108,6 +108,18 @@ fn is_invisible(c: char) -> bool {
     )
 }
 
+/// An optional note (a prayer's, a check-in's): checked like [`text`] up to `max` characters;
+/// absent, empty or only white space is no note.
+pub fn note(field: &str, value: Option<&str>, max: usize) -> Result<Option<String>, AppError> {
+    match value {
+        Some(v) => Ok(
+            Some(text(field, v, 0, max).map_err(|e| AppError::Validation(vec![e]))?)
+                .filter(|n| !n.is_empty()),
+        ),
+        None => Ok(None),
+    }
+}
+
 /// Checks a multi-line text field: like [`line`] but newlines and tabs are allowed.
 pub fn text(field: &str, value: &str, min: usize, max: usize) -> Result<String, FieldError> {
     let trimmed = value.trim();

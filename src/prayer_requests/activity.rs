@@ -62,13 +62,7 @@ pub async fn pray(
     id: web::Path<String>,
     JsonOrEmpty(input): JsonOrEmpty<PrayInput>,
 ) -> AppResult<HttpResponse> {
-    let note = match input.note.as_deref() {
-        Some(n) => Some(
-            validate::text("note", n, 0, REASON_MAX).map_err(|e| AppError::Validation(vec![e]))?,
-        )
-        .filter(|n| !n.is_empty()),
-        None => None,
-    };
+    let note = validate::note("note", input.note.as_deref(), REASON_MAX)?;
     let prayer = caller
         .write(&state.db, move |conn, user| {
             let viewer = Viewer::from(&user);

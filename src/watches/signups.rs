@@ -20,6 +20,7 @@ use crate::accounts::store::display_names;
 use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult, ProblemType};
+use crate::http::respond::created_or_replaced;
 use crate::http::validate;
 use crate::http::{Json, Page, PageParams, Query};
 use crate::state::AppState;
@@ -343,13 +344,7 @@ pub async fn check_in(
     Json(input): Json<CheckInInput>,
 ) -> AppResult<HttpResponse> {
     let user = caller.member(&state.db).await?;
-    let note = match input.note.as_deref() {
-        Some(n) => {
-            Some(validate::text("note", n, 0, 1000).map_err(|e| AppError::Validation(vec![e]))?)
-                .filter(|n| !n.is_empty())
-        }
-        None => None,
-    };
+    let note = validate::note("note", input.note.as_deref(), 1000)?;
     let (created, row) = state
         .db
         .write(move |conn| {
@@ -391,11 +386,7 @@ pub async fn check_in(
         note: row.note,
         created_at: to_utc(row.created_at),
     };
-    Ok(if created {
-        HttpResponse::Created().json(body)
-    } else {
-        HttpResponse::Ok().json(body)
-    })
+    Ok(created_or_replaced(created, body))
 }
 
 /// My slots across all watches between two dates in my own zone (at most 366 days), with local
