@@ -29,6 +29,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RELEASE = ROOT / "target" / "dist"
+INTERCEDE = RELEASE / "intercede"
 LUA = ROOT / "benches" / "wrk" / "bench.lua"
 PASSWORD = "seed password"
 # A plain team member with by-name assignments at every scale (see src/seed.rs: member k is
@@ -185,7 +186,7 @@ def prepare_database(kind, scale, args, workdir):
         url = args.postgres_url.rstrip("/") + "/" + name
     started = time.time()
     env = dict(os.environ, DATABASE_URL=url, RUST_LOG="warn")
-    run([RELEASE / "intercede", "seed", "--requests", str(scale)], env=env)
+    run([INTERCEDE, "seed", "--requests", str(scale)], env=env)
     seeded = time.time() - started
     # The seed's writes reach the disk before anything is measured: a million requests are a
     # 2 GB SQLite file, and the kernel writing it back would otherwise compete with the first
@@ -205,7 +206,7 @@ def start_service(url, workdir, label):
         LOG_FORMAT="json",
     )
     logfile = open(workdir / f"service-{label}.log", "w")
-    proc = subprocess.Popen([RELEASE / "intercede", "serve"], env=env, stdout=logfile, stderr=logfile)
+    proc = subprocess.Popen([INTERCEDE, "serve"], env=env, stdout=logfile, stderr=logfile)
     wait_until_answering(port, proc)
     return proc, port
 
@@ -350,7 +351,11 @@ def main():
     p.add_argument("--postgres-url", default=os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432"), help="server URL without a database name")
     p.add_argument("--workdir", default=str(ROOT / "target" / "bench"), help="SQLite files, server logs, results")
     p.add_argument("--no-build", action="store_true", help="use the binaries already in target/dist")
+    p.add_argument("--intercede", help="measure this service binary instead of target/dist/intercede (another commit's, for a before/after; the baselines stay this checkout's)")
     args = p.parse_args()
+    global INTERCEDE
+    if args.intercede:
+        INTERCEDE = Path(args.intercede).resolve()
 
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
