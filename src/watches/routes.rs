@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use actix_web::http::header;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use utoipa::OpenApi;
 
 use super::access::{require_manage, require_visible};
@@ -12,7 +12,7 @@ use super::model::{
     Coverage, CreateWatchInput, Gap, Now, RangeQuery, SlotList, SlotView, UpdateWatchInput, Watch,
     WatchRow,
 };
-use super::slots::{format_hhmm, merge, parse_hhmm, Schedule, Slot, DAY};
+use super::slots::{date_range, format_hhmm, merge, parse_hhmm, starts_span, Schedule, Slot, DAY};
 use super::store;
 use crate::accounts::model::PersonRef;
 use crate::accounts::store::display_names;
@@ -116,27 +116,6 @@ fn time_of_day(
     }
 }
 
-/// `from..to` in local dates: defaults (today, a week), `to` after `from`, at most `max_days`.
-pub fn date_range(
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
-    today: NaiveDate,
-    max_days: i64,
-) -> AppResult<(NaiveDate, NaiveDate)> {
-    let from = from.unwrap_or(today);
-    let to = to.unwrap_or(from + Duration::days(7.min(max_days)));
-    if to <= from {
-        return Err(AppError::invalid("to", "must be after from"));
-    }
-    if (to - from).num_days() > max_days {
-        return Err(AppError::invalid(
-            "to",
-            format!("must be at most {max_days} days after from"),
-        ));
-    }
-    Ok((from, to))
-}
-
 /// The watch `id` if `user` may see it (404 otherwise), its schedule, and its slots over the
 /// query's local dates (at most `max_days`): what the slots and coverage endpoints start from.
 fn visible_slots(
@@ -149,7 +128,8 @@ fn visible_slots(
     let watch = store::find(conn, id)?;
     require_visible(conn, user, &watch)?;
     let schedule = watch.schedule()?;
-    let (from, to) = date_range(query.from, query.to, today_in(&schedule), max_days)?;
+    let (from, to) = date_range(query.from, query.to, schedule.today(Utc::now()), max_days)
+        .map_err(|e| AppError::Validation(vec![e]))?;
     let slots = schedule.slots(from, to);
     Ok((watch, schedule, slots))
 }
@@ -165,15 +145,10 @@ pub fn holders(
     watch_id: &str,
     slots: &[Slot],
 ) -> AppResult<(Holders, Names)> {
-    let (Some(first), Some(last)) = (slots.first(), slots.last()) else {
+    let Some((from, until)) = starts_span(slots) else {
         return Ok(Default::default());
     };
-    let rows = store::held_between(
-        conn,
-        watch_id,
-        first.start.naive_utc(),
-        last.start.naive_utc() + Duration::seconds(1),
-    )?;
+    let rows = store::held_between(conn, watch_id, from, until)?;
     let mut by_slot: Holders = HashMap::new();
     let mut names: Names = HashMap::new();
     for (start, member, name) in rows {
@@ -211,11 +186,6 @@ pub fn slot_view(
             })
             .collect(),
     }
-}
-
-/// The watch's own "today", which decides default ranges.
-pub fn today_in(schedule: &Schedule) -> NaiveDate {
-    Utc::now().with_timezone(&schedule.tz).date_naive()
 }
 
 /// Create a watch (leaders; a team leader for a watch of their own team).
@@ -539,14 +509,9 @@ pub async fn watch_coverage(
                 let now = Utc::now();
                 slots.retain(|s| s.end > now);
             }
-            let counts = match (slots.first(), slots.last()) {
-                (Some(first), Some(last)) => store::counts_between(
-                    conn,
-                    &watch.id,
-                    first.start.naive_utc(),
-                    last.start.naive_utc() + Duration::seconds(1),
-                )?,
-                _ => HashMap::new(),
+            let counts = match starts_span(&slots) {
+                Some((from, until)) => store::counts_between(conn, &watch.id, from, until)?,
+                None => HashMap::new(),
             };
             Ok(coverage_of(&schedule, &slots, &counts, watch.min_per_slot))
         })

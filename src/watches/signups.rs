@@ -12,7 +12,8 @@ use super::model::{
     CancelQuery, CheckIn, CheckInInput, CheckInRow, HeldSlotRow, MyRangeQuery, MySlot, MySlotList,
     Signup, SignupInput, SignupListQuery, SignupRow, WatchRow,
 };
-use super::routes::{date_range, today_in, COVERAGE_MAX_DAYS};
+use super::routes::COVERAGE_MAX_DAYS;
+use super::slots::{date_range, day_start_in, local_in};
 use super::slots::{Schedule, Slot};
 use super::store;
 use crate::accounts::model::PersonRef;
@@ -311,7 +312,7 @@ pub async fn cancel_signup(
                 store::release_from(conn, &signup, signup.slot_start, None)?;
                 return Ok(());
             }
-            let from = query.from.unwrap_or_else(|| today_in(&schedule));
+            let from = query.from.unwrap_or_else(|| schedule.today(Utc::now()));
             let from_instant = schedule.day_start_instant(from).naive_utc();
             let until = from.pred_opt();
             store::release_from(conn, &signup, from_instant, until)?;
@@ -405,20 +406,14 @@ pub async fn my_watch_slots(
 ) -> AppResult<web::Json<MySlotList>> {
     let user = caller.member(&state.db).await?;
     let my_tz: Tz = user.member.timezone.parse().unwrap_or(Tz::UTC);
-    let mine = Schedule {
-        tz: my_tz,
-        starts_on: NaiveDate::MIN,
-        ends_on: None,
-        slot_minutes: 60,
-        day_start: 0,
-        day_end: super::slots::DAY,
-    };
-    let (from, to) = date_range(query.from, query.to, today_in(&mine), COVERAGE_MAX_DAYS)?;
+    let today = Utc::now().with_timezone(&my_tz).date_naive();
+    let (from, to) = date_range(query.from, query.to, today, COVERAGE_MAX_DAYS)
+        .map_err(|e| AppError::Validation(vec![e]))?;
     let list = state
         .db
         .read(move |conn| {
-            let start = mine.day_start_instant(from).naive_utc();
-            let end = mine.day_start_instant(to).naive_utc();
+            let start = day_start_in(my_tz, from).naive_utc();
+            let end = day_start_in(my_tz, to).naive_utc();
             let held = store::member_slots_between(conn, &user.id, start, end)?;
             let mut watch_ids: Vec<String> = held.iter().map(|h| h.watch_id.clone()).collect();
             watch_ids.sort();
@@ -448,8 +443,8 @@ pub async fn my_watch_slots(
                     end: e,
                     local_start: schedule.local(s),
                     local_end: schedule.local(e),
-                    my_local_start: mine.local(s),
-                    my_local_end: mine.local(e),
+                    my_local_start: local_in(my_tz, s),
+                    my_local_end: local_in(my_tz, e),
                 });
             }
             Ok(MySlotList { items })

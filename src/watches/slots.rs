@@ -14,6 +14,8 @@
 use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
+use crate::error::FieldError;
+
 /// Minutes in a day; `day_end` may be exactly this ("24:00").
 pub const DAY: u32 = 1440;
 
@@ -161,14 +163,7 @@ impl Schedule {
     /// For a wall-clock time that falls in a gap: the instant the gap ends, which is the first
     /// wall-clock minute after it that exists (clocks jump to it).
     fn after_gap(&self, label: NaiveDateTime) -> DateTime<Utc> {
-        let mut t = label;
-        for _ in 0..(24 * 60) {
-            t += Duration::minutes(1);
-            if let Some(found) = self.tz.from_local_datetime(&t).earliest() {
-                return found.with_timezone(&Utc);
-            }
-        }
-        Utc.from_utc_datetime(&label)
+        after_gap(self.tz, label)
     }
 
     /// Every slot whose window starts on a local date in `from..to` (half-open), in order.
@@ -249,20 +244,78 @@ impl Schedule {
     /// The RFC 3339 form of an instant in the watch's zone, offset included
     /// (`2027-11-07T01:00:00-04:00`).
     pub fn local(&self, at: DateTime<Utc>) -> String {
-        at.with_timezone(&self.tz)
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+        local_in(self.tz, at)
     }
 
-    /// Local midnight starting `day` in the watch's zone, as an instant (the first instant of the
-    /// day where midnight itself is skipped).
+    /// Local midnight starting `day` in the watch's zone, as an instant.
     pub fn day_start_instant(&self, day: NaiveDate) -> DateTime<Utc> {
-        let midnight = day.and_time(NaiveTime::MIN);
-        match self.tz.from_local_datetime(&midnight) {
-            LocalResult::Single(t) => t.with_timezone(&Utc),
-            LocalResult::Ambiguous(a, _) => a.with_timezone(&Utc),
-            LocalResult::None => self.after_gap(midnight),
+        day_start_in(self.tz, day)
+    }
+
+    /// The watch's own "today", which decides default ranges.
+    pub fn today(&self, now: DateTime<Utc>) -> NaiveDate {
+        now.with_timezone(&self.tz).date_naive()
+    }
+}
+
+/// Local midnight starting `day` in `tz`, as an instant (the first instant of the day where
+/// midnight itself is skipped).
+pub fn day_start_in(tz: Tz, day: NaiveDate) -> DateTime<Utc> {
+    let midnight = day.and_time(NaiveTime::MIN);
+    match tz.from_local_datetime(&midnight) {
+        LocalResult::Single(t) => t.with_timezone(&Utc),
+        LocalResult::Ambiguous(a, _) => a.with_timezone(&Utc),
+        LocalResult::None => after_gap(tz, midnight),
+    }
+}
+
+/// `at` as local time in `tz`, RFC 3339 with its offset.
+pub fn local_in(tz: Tz, at: DateTime<Utc>) -> String {
+    at.with_timezone(&tz)
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+}
+
+/// For a wall-clock time in `tz` that falls in a gap: the instant the gap ends.
+fn after_gap(tz: Tz, label: NaiveDateTime) -> DateTime<Utc> {
+    let mut t = label;
+    for _ in 0..(24 * 60) {
+        t += Duration::minutes(1);
+        if let Some(found) = tz.from_local_datetime(&t).earliest() {
+            return found.with_timezone(&Utc);
         }
     }
+    Utc.from_utc_datetime(&label)
+}
+
+/// `from..to` in local dates: defaults (today, a week), `to` after `from`, at most `max_days`.
+pub fn date_range(
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    today: NaiveDate,
+    max_days: i64,
+) -> Result<(NaiveDate, NaiveDate), FieldError> {
+    let from = from.unwrap_or(today);
+    let to = to.unwrap_or(from + Duration::days(7.min(max_days)));
+    if to <= from {
+        return Err(FieldError::new("to", "must be after from"));
+    }
+    if (to - from).num_days() > max_days {
+        return Err(FieldError::new(
+            "to",
+            format!("must be at most {max_days} days after from"),
+        ));
+    }
+    Ok((from, to))
+}
+
+/// The stored starts that `slots` (in order) cover, as a half-open range for a query: from the
+/// first slot's start to just after the last one's.
+pub fn starts_span(slots: &[Slot]) -> Option<(NaiveDateTime, NaiveDateTime)> {
+    let (first, last) = (slots.first()?, slots.last()?);
+    Some((
+        first.start.naive_utc(),
+        last.start.naive_utc() + Duration::seconds(1),
+    ))
 }
 
 /// Merges runs of adjacent slots into `(start, end)` spans: coverage gaps.
@@ -285,6 +338,31 @@ mod tests {
 
     fn date(s: &str) -> NaiveDate {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_date_range_defaults_to_a_week_from_today_and_refuses_backwards_or_long_ones() {
+        let today = date("2027-03-10");
+        assert_eq!(
+            date_range(None, None, today, 31).unwrap(),
+            (today, date("2027-03-17"))
+        );
+        assert_eq!(
+            date_range(None, None, today, 3).unwrap(),
+            (today, date("2027-03-13"))
+        );
+        assert!(date_range(Some(today), Some(today), today, 31).is_err());
+        assert!(date_range(Some(today), Some(date("2027-03-09")), today, 31).is_err());
+        assert!(date_range(Some(today), Some(date("2027-04-11")), today, 31).is_err());
+        assert!(date_range(Some(today), Some(date("2027-04-10")), today, 31).is_ok());
+    }
+
+    #[test]
+    fn midnight_skipped_by_daylight_saving_starts_the_day_when_clocks_jump() {
+        // Havana springs forward at midnight: 2027-03-14 begins at 01:00 local (05:00Z).
+        let tz: Tz = "America/Havana".parse().unwrap();
+        let start = day_start_in(tz, date("2027-03-14"));
+        assert_eq!(local_in(tz, start), "2027-03-14T01:00:00-04:00");
     }
 
     fn utc(s: &str) -> DateTime<Utc> {
