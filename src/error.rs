@@ -272,6 +272,10 @@ pub enum AppError {
     /// The database cannot be reached or the pool is exhausted.
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// The database cut the connection under a statement (a restart, a failover): 503, and the
+    /// connection is replaced (`db::connection::Pooled::lost`).
+    #[error("service unavailable: the database connection was lost")]
+    ConnectionLost,
     /// Anything else: logged in full with its chain of causes (`{:#}`), answered with a bare 500.
     #[error("internal error: {0:#}")]
     Internal(anyhow::Error),
@@ -316,7 +320,9 @@ impl AppError {
         let detail = match self {
             // Never echo internals: the cause is in the log, with the request id.
             AppError::Internal(_) => "The server could not complete the request.".to_string(),
-            AppError::Unavailable(_) => "The service is temporarily unavailable.".to_string(),
+            AppError::Unavailable(_) | AppError::ConnectionLost => {
+                "The service is temporarily unavailable.".to_string()
+            }
             AppError::NotFound => "The resource does not exist.".to_string(),
             AppError::Validation(errors) if errors.len() == 1 => {
                 format!("{}: {}", errors[0].field, errors[0].message)
@@ -379,7 +385,7 @@ impl ResponseError for AppError {
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable(_) | AppError::ConnectionLost => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -401,6 +407,10 @@ impl From<DieselError> for AppError {
     fn from(err: DieselError) -> Self {
         match err {
             DieselError::NotFound => AppError::NotFound,
+            DieselError::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                _,
+            ) => AppError::ConnectionLost,
             DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
                 AppError::conflict(ProblemType::Duplicate, "It already exists.")
             }

@@ -5,12 +5,16 @@
 //! hides the real reason a PostgreSQL URL did not connect; choosing by scheme keeps the error exact.
 
 use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use diesel::connection::{SimpleConnection, TransactionManager};
 use diesel::prelude::*;
 use diesel::r2d2::{Error as PoolError, ManageConnection};
 use diesel::{PgConnection, SqliteConnection};
+
+use crate::error::AppError;
 
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
@@ -104,11 +108,16 @@ const POSTGRES_SESSION: &str = "SET jit = off;";
 #[derive(Debug, Clone)]
 pub struct ConnectionManager {
     url: DatabaseUrl,
+    /// Connections born before this generation are suspect (see [`Pooled::lost`]).
+    generation: Arc<AtomicU64>,
 }
 
 impl ConnectionManager {
     pub fn new(url: DatabaseUrl) -> Self {
-        Self { url }
+        Self {
+            url,
+            generation: Arc::new(AtomicU64::new(0)),
+        }
     }
 
     pub fn establish(&self) -> Result<DbConnection, PoolError> {
@@ -130,24 +139,53 @@ impl ConnectionManager {
     }
 }
 
-/// A pooled connection, and when work on it last succeeded.
+/// A pooled connection: when work on it last succeeded, and the generation it belongs to.
 ///
-/// The pool tests a PostgreSQL connection before handing it out, so that one the server dropped
-/// (a restart, a failover, an idle timeout) is replaced instead of failing a request. Under load
-/// that test was a round trip of its own on every request; a connection whose last work succeeded
-/// within [`RECENTLY`] is handed out untested.
+/// A connection the server dropped (a restart, a failover, an idle timeout) must not fail a
+/// request, and testing each one before handing it out would be a round trip per request. So:
+/// - a connection whose last work succeeded within [`RECENTLY`] is handed out untested (under
+///   load, every checkout: a list page is three statements, no probe);
+/// - one idle for longer is tested with `SELECT 1` first, and replaced if that fails (after a
+///   quiet spell, a restart costs no request);
+/// - a statement that finds its connection cut answers 503, the connection is dropped instead of
+///   going back to the pool, and every connection made before it is replaced at its next
+///   checkout, untested (a restart cut them all): a restart under load costs each instance the
+///   requests using its connections at that moment, not one request per pooled connection.
 pub struct Pooled {
     conn: DbConnection,
     last_ok: Instant,
+    born: u64,
+    generation: Arc<AtomicU64>,
+    lost: bool,
 }
 
 /// How long a success vouches for a connection.
 const RECENTLY: Duration = Duration::from_secs(1);
 
 impl Pooled {
+    /// Records how work on this connection ended: a success vouches for it for [`RECENTLY`]; a
+    /// lost connection is dropped and retires every connection made before it.
+    pub fn finished<T>(&mut self, result: &Result<T, AppError>) {
+        match result {
+            Ok(_) => self.succeeded(),
+            Err(AppError::ConnectionLost) => self.lost(),
+            Err(_) => {}
+        }
+    }
+
     /// Records that work on this connection just succeeded.
     pub fn succeeded(&mut self) {
         self.last_ok = Instant::now();
+    }
+
+    /// Marks this connection as cut by the server (see [`Pooled`]).
+    pub fn lost(&mut self) {
+        self.lost = true;
+        self.generation.fetch_max(self.born + 1, Ordering::Relaxed);
+    }
+
+    fn retired(&self) -> bool {
+        self.lost || self.born < self.generation.load(Ordering::Relaxed)
     }
 }
 
@@ -170,13 +208,23 @@ impl ManageConnection for ConnectionManager {
     type Error = PoolError;
 
     fn connect(&self) -> Result<Pooled, PoolError> {
+        let born = self.generation.load(Ordering::Relaxed);
         Ok(Pooled {
             conn: self.establish()?,
             last_ok: Instant::now(),
+            born,
+            generation: self.generation.clone(),
+            lost: false,
         })
     }
 
+    /// Retired connections are replaced; recently good ones pass untested; others are probed.
     fn is_valid(&self, pooled: &mut Pooled) -> Result<(), PoolError> {
+        if pooled.retired() {
+            return Err(PoolError::QueryError(
+                diesel::result::Error::BrokenTransactionManager,
+            ));
+        }
         if pooled.last_ok.elapsed() < RECENTLY {
             return Ok(());
         }
@@ -188,13 +236,14 @@ impl ManageConnection for ConnectionManager {
         Ok(())
     }
 
-    /// A connection left inside a transaction (its work panicked half-way) would hand its open
-    /// transaction to the next request: drop it instead.
+    /// A connection the server cut, or one left inside a transaction (its work panicked half-way,
+    /// and it would hand its open transaction to the next request), is dropped.
     fn has_broken(&self, pooled: &mut Pooled) -> bool {
         type Manager = <DbConnection as Connection>::TransactionManager;
-        <Manager as TransactionManager<DbConnection>>::is_broken_transaction_manager(
-            &mut pooled.conn,
-        )
+        pooled.lost
+            || <Manager as TransactionManager<DbConnection>>::is_broken_transaction_manager(
+                &mut pooled.conn,
+            )
     }
 }
 
@@ -236,6 +285,25 @@ mod tests {
         assert!(manager.has_broken(&mut pooled));
         Manager::commit_transaction(&mut pooled.conn).unwrap();
         assert!(!manager.has_broken(&mut pooled));
+    }
+
+    /// One connection found cut condemns those made before it (a restart cut them all), not
+    /// those made after.
+    #[test]
+    fn a_lost_connection_retires_its_elders() {
+        let manager = ConnectionManager::new(DatabaseUrl::Sqlite(":memory:".into()));
+        let mut old = manager.connect().unwrap();
+        let mut cut = manager.connect().unwrap();
+        assert!(manager.is_valid(&mut old).is_ok());
+        cut.lost();
+        assert!(manager.has_broken(&mut cut));
+        assert!(manager.is_valid(&mut old).is_err());
+        let mut fresh = manager.connect().unwrap();
+        assert!(manager.is_valid(&mut fresh).is_ok());
+        assert!(!manager.has_broken(&mut fresh));
+        // A second elder found cut later does not condemn the fresh one.
+        old.lost();
+        assert!(manager.is_valid(&mut fresh).is_ok());
     }
 
     #[test]

@@ -121,9 +121,7 @@ impl Db {
         web::block(move || {
             let mut conn = pool.get()?;
             let result = conn.transaction(|c| f(c));
-            if result.is_ok() {
-                conn.succeeded();
-            }
+            conn.finished(&result);
             result
         })
         .await?
@@ -168,9 +166,7 @@ where
     });
     let result =
         std::panic::catch_unwind(run).map_err(|_| AppError::bug("a database read panicked"))?;
-    if result.is_ok() {
-        conn.succeeded();
-    }
+    conn.finished(&result);
     result
 }
 

@@ -135,6 +135,9 @@ fn log_line(
         Some(AppError::Unavailable(cause)) => {
             tracing::warn!(request_id = id, method = method.as_str(), route, status, latency_ms, error = %cause, "request")
         }
+        Some(lost @ AppError::ConnectionLost) => {
+            tracing::warn!(request_id = id, method = method.as_str(), route, status, latency_ms, error = %lost, "request")
+        }
         _ => tracing::info!(
             request_id = id,
             method = method.as_str(),

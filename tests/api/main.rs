@@ -8,6 +8,7 @@ mod callers;
 mod categories;
 mod cli;
 mod conventions;
+mod database;
 mod fasts;
 mod helpers;
 mod members;
