@@ -14,16 +14,19 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::{problem, problem_response, problemize, ProblemType};
+use crate::notify::worker::Worker;
 use crate::openapi::{self, RouteTable};
 use crate::state::AppState;
 use crate::{
-    accounts, assignments, categories, fasts, health, http, prayer_requests, privacy, teams,
-    telemetry, watches,
+    accounts, assignments, categories, fasts, health, http, notify, prayer_requests, privacy,
+    teams, telemetry, watches,
 };
 
 pub struct Application {
     port: u16,
     server: Server,
+    /// The notification worker, when this instance delivers (`WORKERS_ENABLED`).
+    worker: Option<Worker>,
 }
 
 impl Application {
@@ -60,6 +63,10 @@ impl Application {
         // docs/benchmarks.md, "Fixes the harness found").
         let blocking_per_worker = (db.max_connections() / workers).max(1);
         let state = web::Data::new(AppState::new(config, db));
+        let worker = state
+            .config
+            .workers_enabled
+            .then(|| Worker::start(state.clone()));
 
         let server = HttpServer::new(move || {
             App::new()
@@ -96,7 +103,10 @@ impl Application {
                         .configure(watches::calendar::routes)
                         .configure(fasts::routes::routes)
                         .configure(fasts::participation::routes)
-                        .configure(privacy::routes::routes),
+                        .configure(privacy::routes::routes)
+                        .configure(notify::inbox::routes)
+                        .configure(notify::deliveries::routes)
+                        .configure(notify::preferences::routes),
                 )
                 .service(health::healthz)
                 .service(health::readyz)
@@ -116,7 +126,11 @@ impl Application {
             .worker_max_blocking_threads(blocking_per_worker)
             .shutdown_timeout(30)
             .run();
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            worker,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -128,8 +142,14 @@ impl Application {
         self.server.handle()
     }
 
+    /// Serves until the server stops (SIGTERM, SIGINT, or its handle), then stops the worker,
+    /// which finishes the notification in hand and hands the rest of its batch back.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        if let Some(worker) = self.worker {
+            worker.stop().await;
+        }
+        served
     }
 }
 

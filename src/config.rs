@@ -91,6 +91,9 @@ pub struct Config {
     pub log_format: LogFormat,
     /// HTTP worker threads; `None` lets actix use one per core.
     pub workers: Option<usize>,
+    /// Whether this instance delivers notifications (`WORKERS_ENABLED`); an instance with them off
+    /// serves HTTP and delivers nothing.
+    pub workers_enabled: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -191,6 +194,7 @@ impl Config {
             log_filter: var("RUST_LOG").unwrap_or_else(|| "info".into()),
             log_format,
             workers: None,
+            workers_enabled: boolean(&var, "WORKERS_ENABLED", true)?,
         })
     }
 

@@ -5,7 +5,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::error::AppResult;
+use crate::outbox;
 use crate::state::AppState;
+use crate::time::now;
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {
@@ -24,16 +26,36 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "ok" })
 }
 
-/// Readiness: the database answers.
+#[derive(Serialize, ToSchema)]
+pub struct Readiness {
+    /// Always `ok` when the response is 200.
+    #[schema(example = "ok")]
+    pub status: &'static str,
+    /// Whether this instance delivers notifications (`WORKERS_ENABLED`).
+    pub workers: bool,
+    /// How long the oldest notification due for delivery has waited, in seconds; `null` when
+    /// none is owed. A figure that keeps growing means no instance is delivering.
+    pub outbox_oldest_due_seconds: Option<i64>,
+}
+
+/// Readiness: the database answers; and whether notifications are being delivered.
 #[utoipa::path(
     tag = "Operations",
     responses(
-        (status = 200, description = "Ready to serve", body = Health),
+        (status = 200, description = "Ready to serve", body = Readiness),
         (status = 503, description = "The database does not answer"),
     )
 )]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
-    state.db.ping().await?;
-    Ok(HttpResponse::Ok().json(Health { status: "ok" }))
+    let at = now();
+    let oldest = state
+        .db
+        .read(move |conn| outbox::oldest_due(conn, at))
+        .await?;
+    Ok(HttpResponse::Ok().json(Readiness {
+        status: "ok",
+        workers: state.config.workers_enabled,
+        outbox_oldest_due_seconds: oldest.map(|t| (at - t).num_seconds().max(0)),
+    }))
 }

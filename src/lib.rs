@@ -31,8 +31,12 @@ pub mod health;
 pub mod http;
 /// The C allocator's settings, for a bounded peak memory.
 pub mod memory;
+/// Delivering notifications: the worker, what each says, the in-app inbox.
+pub mod notify;
 /// The generated OpenAPI document.
 pub mod openapi;
+/// The outbox: notifications owed, written with the change that causes them.
+pub mod outbox;
 /// Prayer requests, prayers, updates and comments.
 pub mod prayer_requests;
 /// Audit log, export, erasure and retention.

@@ -38,6 +38,7 @@ problem (`application/problem+json`).",
         (name = "Prayer watches", description = "Slots of prayer around the clock, signups, coverage and check-ins"),
         (name = "Group fasts", description = "Fasts a congregation or team keeps together"),
         (name = "Calendar", description = "A member's secret calendar feed"),
+        (name = "Notifications", description = "What the service tells a member: the in-app inbox"),
         (name = "Privacy", description = "Audit log, export of one's data, erasure"),
         (name = "Operations", description = "Health probes"),
     )
@@ -49,7 +50,7 @@ pub struct ApiDoc;
 /// conventions every operation shares.
 pub fn document() -> OpenApiDoc {
     use crate::{
-        accounts, assignments, categories, fasts, prayer_requests, privacy, teams, watches,
+        accounts, assignments, categories, fasts, notify, prayer_requests, privacy, teams, watches,
     };
     let mut doc = ApiDoc::openapi();
     for api in [
@@ -65,6 +66,9 @@ pub fn document() -> OpenApiDoc {
         fasts::routes::FastsApi::openapi(),
         fasts::participation::ParticipationApi::openapi(),
         privacy::routes::PrivacyApi::openapi(),
+        notify::inbox::InboxApi::openapi(),
+        notify::deliveries::DeliveriesApi::openapi(),
+        notify::preferences::PreferencesApi::openapi(),
     ] {
         doc.merge(under_api_prefix(api));
     }

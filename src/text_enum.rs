@@ -19,7 +19,7 @@ macro_rules! text_enum {
     ) => {
         $(#[$meta])*
         #[derive(
-            Debug, Clone, Copy, PartialEq, Eq, Hash,
+            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
             serde::Serialize, serde::Deserialize, utoipa::ToSchema,
             diesel::expression::AsExpression, diesel::deserialize::FromSqlRow,
         )]
@@ -86,6 +86,21 @@ macro_rules! text_enum {
                 bytes: <$crate::db::MultiBackend as diesel::backend::Backend>::RawValue<'_>,
             ) -> diesel::deserialize::Result<Self> {
                 let text: String = bytes.from_sql::<String, diesel::sql_types::Text>()?;
+                $name::parse(&text).ok_or_else(|| {
+                    format!(concat!("unknown ", stringify!($name), " in the database: {}"), text)
+                        .into()
+                })
+            }
+        }
+
+        // PostgreSQL's own, for rows read by a statement run on its connection (the outbox's
+        // `FOR UPDATE SKIP LOCKED` claim).
+        impl diesel::deserialize::FromSql<diesel::sql_types::Text, diesel::pg::Pg> for $name {
+            fn from_sql(bytes: diesel::pg::PgValue<'_>) -> diesel::deserialize::Result<Self> {
+                let text = <String as diesel::deserialize::FromSql<
+                    diesel::sql_types::Text,
+                    diesel::pg::Pg,
+                >>::from_sql(bytes)?;
                 $name::parse(&text).ok_or_else(|| {
                     format!(concat!("unknown ", stringify!($name), " in the database: {}"), text)
                         .into()

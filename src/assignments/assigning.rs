@@ -12,6 +12,7 @@ use super::model::{
     Assignment, AssignmentRow, AssignmentStatus, AutoAssignInput, AutoAssigned,
     CreateAssignmentInput,
 };
+use super::notices;
 use super::routes::render;
 use super::store;
 use crate::accounts::store as members;
@@ -19,6 +20,7 @@ use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult, ProblemType};
 use crate::http::Json;
+use crate::outbox;
 use crate::prayer_requests::model::{RequestRow, Status};
 use crate::prayer_requests::store as requests;
 use crate::prayer_requests::visibility::Viewer;
@@ -187,6 +189,8 @@ pub async fn create_assignment(
             }
             let row = new_row(&request.id, team_id, member.map(|m| m.id), &user.id, at);
             store::insert(conn, &row)?;
+            let news = notices::created(conn, &row)?;
+            outbox::enqueue(conn, at, &news)?;
             render(row, &viewer)
         })
         .await?;
@@ -265,6 +269,7 @@ pub async fn auto_assign(
                 });
             }
             let mut placed = Vec::with_capacity(wanted);
+            let mut announced = Vec::with_capacity(wanted);
             for (_, _, member_id) in candidates.into_iter().take(wanted) {
                 let row = new_row(
                     &request.id,
@@ -274,8 +279,10 @@ pub async fn auto_assign(
                     at,
                 );
                 store::insert(conn, &row)?;
+                announced.extend(notices::created(conn, &row)?);
                 placed.push(render(row, &viewer)?);
             }
+            outbox::enqueue(conn, at, &announced)?;
             Ok(placed)
         })
         .await?;

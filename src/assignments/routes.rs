@@ -6,6 +6,7 @@ use utoipa::OpenApi;
 
 use super::access;
 use super::model::{Assignment, AssignmentRow, AssignmentStatus, UpdateAssignmentInput};
+use super::notices;
 use super::store;
 use super::transitions;
 use super::{assigning, overviews};
@@ -13,6 +14,7 @@ use crate::auth::Caller;
 use crate::error::{AppError, AppResult};
 use crate::http::validate;
 use crate::http::{Json, Page, PageParams, PageQuery};
+use crate::outbox;
 use crate::prayer_requests::model::REASON_MAX;
 use crate::prayer_requests::store as requests;
 use crate::prayer_requests::visibility::Viewer;
@@ -134,8 +136,13 @@ pub async fn update_assignment(
                 AssignmentStatus::Declined => reason,
                 _ => row.reason.clone(),
             };
-            store::set_status(conn, &row.id, input.status, reason, now())?;
+            let at = now();
+            store::set_status(conn, &row.id, input.status, reason, at)?;
             let row = store::find(conn, &row.id)?.ok_or(AppError::NotFound)?;
+            if row.status == AssignmentStatus::Declined {
+                let news = notices::declined(conn, &row, &user.id)?;
+                outbox::enqueue(conn, at, &news)?;
+            }
             render(row, &viewer)
         })
         .await?;

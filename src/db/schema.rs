@@ -290,8 +290,58 @@ diesel::joinable!(request_intercessors -> prayer_requests (request_id));
 diesel::joinable!(request_updates -> prayer_requests (request_id));
 diesel::joinable!(request_comments -> prayer_requests (request_id));
 
+diesel::table! {
+    outbox (id) {
+        id -> Text,
+        notification_id -> Text,
+        dedupe_key -> Text,
+        event -> Text,
+        channel -> Text,
+        member_id -> Nullable<Text>,
+        data -> Text,
+        state -> Text,
+        attempts -> Integer,
+        run_at -> Timestamp,
+        lease_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Text,
+        member_id -> Text,
+        event -> Text,
+        title -> Text,
+        body -> Text,
+        link -> Nullable<Text>,
+        data -> Text,
+        created_at -> Timestamp,
+        read_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    notification_preferences (member_id) {
+        member_id -> Text,
+        email -> Text,
+        in_app -> Text,
+        reminder_lead_minutes -> Integer,
+        fast_reminder_time -> Text,
+        quiet_start -> Nullable<Text>,
+        quiet_end -> Nullable<Text>,
+        discreet -> Bool,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     members,
+    outbox,
+    notifications,
+    notification_preferences,
     refresh_tokens,
     categories,
     prayer_requests,

@@ -9,6 +9,7 @@ use super::model::{
     Post, PostInput, PostRow, PrayInput, Prayer, PrayerRow, RequestRow, Thread, BODY_MAX,
     REASON_MAX,
 };
+use super::notices;
 use super::store;
 use super::views::Context;
 use super::visibility::Viewer;
@@ -16,6 +17,7 @@ use crate::auth::Caller;
 use crate::error::{AppError, AppResult, ProblemType};
 use crate::http::validate;
 use crate::http::{Json, JsonOrEmpty, Page, PageParams, PageQuery};
+use crate::outbox;
 use crate::state::AppState;
 use crate::time::now;
 
@@ -248,6 +250,10 @@ async fn post_to(
                 created_at: at,
             };
             store::insert_post(conn, thread, &row)?;
+            if thread == Thread::Updates {
+                let news = notices::update(conn, &request.id, &row.id, &viewer.id)?;
+                outbox::enqueue(conn, at, &news)?;
+            }
             let ctx = Context::load(conn, &viewer, at.date(), [row.author_id.clone()])?;
             Ok(ctx.post(&request, row))
         })

@@ -6,6 +6,7 @@ pub mod activity;
 pub mod lifecycle;
 pub mod model;
 pub mod moderation;
+pub mod notices;
 pub mod public_form;
 pub mod reads;
 pub mod routes;

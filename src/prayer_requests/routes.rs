@@ -14,6 +14,7 @@ use super::model::{
     RequestListQuery, RequestRow, Sort, Status, UpdateRequestInput, Visibility, BODY_MAX,
     ON_BEHALF_OF_MAX, TESTIMONY_MAX, TITLE_MAX,
 };
+use super::notices;
 use super::reads;
 use super::store::{self, ListCursor, ListFilter};
 use super::views::Context;
@@ -25,6 +26,7 @@ use crate::db::DbConnection;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::validate::{self, Validator};
 use crate::http::{Json, JsonOrEmpty, Page, PageParams, Query};
+use crate::outbox;
 use crate::state::AppState;
 use crate::time::now;
 
@@ -498,6 +500,8 @@ pub async fn answer_request(
                 updated_at: Some(at),
                 ..Default::default()
             };
+            let news = notices::answered(conn, &row.id, &viewer.id, at)?;
+            outbox::enqueue(conn, at, &news)?;
             change_and_render(conn, &viewer, &row.id, &changes)
         })
         .await?;

@@ -142,6 +142,15 @@ pub fn remove_member(conn: &mut DbConnection, team_id: &str, member_id: &str) ->
     Ok(diesel::delete(team_members::table.find((team_id, member_id))).execute(conn)? == 1)
 }
 
+/// Ids of a team's team leaders.
+pub fn leader_ids(conn: &mut DbConnection, team_id: &str) -> AppResult<Vec<String>> {
+    Ok(team_members::table
+        .filter(team_members::team_id.eq(team_id))
+        .filter(team_members::team_role.eq(TeamRole::Leader))
+        .select(team_members::member_id)
+        .load(conn)?)
+}
+
 /// Ids of a team's members.
 pub fn member_ids(conn: &mut DbConnection, team_id: &str) -> AppResult<Vec<String>> {
     Ok(team_members::table

@@ -46,6 +46,11 @@ const MATRIX: &[(&str, &str, Floor, &str)] = &[
     ("GET", "/api/v1/me/watch-slots", Member, ""),
     ("POST", "/api/v1/me/calendar-token", Member, ""),
     ("GET", "/api/v1/me/fasts", Member, ""),
+    ("GET", "/api/v1/me/notifications", Member, ""),
+    ("POST", "/api/v1/me/notifications/read", Member, ""),
+    ("GET", "/api/v1/me/notification-preferences", Member, ""),
+    ("PUT", "/api/v1/me/notification-preferences", Member, ""),
+    ("GET", "/api/v1/notification-deliveries", Admin, ""),
     ("GET", "/api/v1/members", Leader, ""),
     ("GET", "/api/v1/members/{id}", Leader, ""),
     (

@@ -46,6 +46,16 @@ const ROWS: &[(&str, &str, &str, &str)] = &[
     ("GET", "/api/v1/me/watch-slots", "", "NYYYYYY"),
     ("POST", "/api/v1/me/calendar-token", "", "NYYYYYY"),
     ("GET", "/api/v1/me/fasts", "", "NYYYYYY"),
+    ("GET", "/api/v1/me/notifications", "", "NYYYYYY"),
+    ("POST", "/api/v1/me/notifications/read", "{}", "NYYYYYY"),
+    ("GET", "/api/v1/me/notification-preferences", "", "NYYYYYY"),
+    (
+        "PUT",
+        "/api/v1/me/notification-preferences",
+        "{}",
+        "NYYYYYY",
+    ),
+    ("GET", "/api/v1/notification-deliveries", "", "NNNNNNY"),
     ("GET", "/api/v1/members", "", "NNNNNYY"),
     ("GET", "/api/v1/members/{requester}", "", "NNNNNYY"),
     (

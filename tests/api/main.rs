@@ -12,6 +12,7 @@ mod database;
 mod fasts;
 mod helpers;
 mod members;
+mod notifications;
 mod openapi_spec;
 mod prayer_lifecycle;
 mod prayer_posts;

@@ -1,0 +1,10 @@
+//! Delivering what the outbox holds: the workers that claim and deliver due rows, what each
+//! notification says (under the privacy rules, decided when it is delivered), and the in-app
+//! inbox. Above the features (it reads requests, teams and members to render), as `app` is;
+//! features write to `crate::outbox` and never call this module.
+
+pub mod deliveries;
+pub mod inbox;
+pub mod preferences;
+pub mod render;
+pub mod worker;

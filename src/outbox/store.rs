@@ -1,0 +1,257 @@
+//! The outbox's statements: enqueue in the caller's transaction, claim under a lease, finish.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Timestamp};
+
+use super::{Channel, DeliveryState, Event};
+use crate::db::schema::outbox;
+use crate::db::DbConnection;
+use crate::error::AppResult;
+
+/// What a change announces to one member: the event, the ids it is about (`data`), and a key
+/// naming this occurrence of the event (`assignment.created:{assignment_id}`), which makes
+/// enqueueing it again a no-op.
+#[derive(Debug, Clone)]
+pub struct Notice {
+    pub event: Event,
+    pub member_id: String,
+    pub data: serde_json::Value,
+    pub key: String,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = outbox)]
+#[diesel(treat_none_as_default_value = false)]
+struct NewRow {
+    id: String,
+    notification_id: String,
+    dedupe_key: String,
+    event: Event,
+    channel: Channel,
+    member_id: Option<String>,
+    data: String,
+    state: DeliveryState,
+    attempts: i32,
+    run_at: NaiveDateTime,
+    lease_until: Option<NaiveDateTime>,
+    last_error: Option<String>,
+    created_at: NaiveDateTime,
+    sent_at: Option<NaiveDateTime>,
+}
+
+/// A claimed row, as a worker delivers it.
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
+#[diesel(table_name = outbox)]
+pub struct OutboxRow {
+    pub id: String,
+    pub notification_id: String,
+    pub dedupe_key: String,
+    pub event: Event,
+    pub channel: Channel,
+    pub member_id: Option<String>,
+    pub data: String,
+    pub state: DeliveryState,
+    pub attempts: i32,
+    pub run_at: NaiveDateTime,
+    pub lease_until: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub sent_at: Option<NaiveDateTime>,
+}
+
+/// Writes `notices` to the outbox in the caller's transaction, due at `at`: one row per notice
+/// and channel, in one multi-row statement; notices already enqueued (same key, member and
+/// channel) are skipped. The member who caused the change is left out by the caller.
+pub fn enqueue(conn: &mut DbConnection, at: NaiveDateTime, notices: &[Notice]) -> AppResult<()> {
+    if notices.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<NewRow> = notices
+        .iter()
+        .map(|n| NewRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            notification_id: uuid::Uuid::now_v7().to_string(),
+            dedupe_key: format!("{}:{}:{}", n.key, n.member_id, Channel::InApp.as_str()),
+            event: n.event,
+            channel: Channel::InApp,
+            member_id: Some(n.member_id.clone()),
+            data: n.data.to_string(),
+            state: DeliveryState::Pending,
+            attempts: 0,
+            run_at: at,
+            lease_until: None,
+            last_error: None,
+            created_at: at,
+            sent_at: None,
+        })
+        .collect();
+    match conn {
+        DbConnection::Postgresql(pg) => diesel::insert_into(outbox::table)
+            .values(&rows)
+            .on_conflict_do_nothing()
+            .execute(pg)?,
+        DbConnection::Sqlite(lite) => diesel::insert_or_ignore_into(outbox::table)
+            .values(&rows)
+            .execute(lite)?,
+    };
+    Ok(())
+}
+
+/// Claims up to `limit` due rows for `lease`: pending ones whose `run_at` has come, and rows whose
+/// lease ran out (their worker died). Each claimed row's `attempts` goes up by one and its
+/// `lease_until` is its claim's mark. On PostgreSQL one statement, `FOR UPDATE SKIP LOCKED`, so
+/// workers of several instances never claim the same row; on SQLite the writer serializes claims.
+pub fn claim(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    lease: Duration,
+    limit: i64,
+) -> AppResult<Vec<OutboxRow>> {
+    let until = now + lease;
+    match conn {
+        DbConnection::Postgresql(pg) => Ok(diesel::sql_query(
+            "UPDATE outbox SET state = 'sending', lease_until = $1, attempts = attempts + 1 \
+             WHERE id IN (SELECT id FROM outbox \
+               WHERE (state = 'pending' AND run_at <= $2) OR (state = 'sending' AND lease_until < $2) \
+               ORDER BY run_at LIMIT $3 FOR UPDATE SKIP LOCKED) \
+             RETURNING *",
+        )
+        .bind::<Timestamp, _>(until)
+        .bind::<Timestamp, _>(now)
+        .bind::<BigInt, _>(limit)
+        .load(pg)?),
+        DbConnection::Sqlite(_) => {
+            let due = outbox::state
+                .eq(DeliveryState::Pending)
+                .and(outbox::run_at.le(now))
+                .or(outbox::state
+                    .eq(DeliveryState::Sending)
+                    .and(outbox::lease_until.lt(now)));
+            let ids: Vec<String> = outbox::table
+                .filter(due)
+                .order(outbox::run_at.asc())
+                .limit(limit)
+                .select(outbox::id)
+                .load(conn)?;
+            if ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            diesel::update(outbox::table.filter(outbox::id.eq_any(&ids)))
+                .set((
+                    outbox::state.eq(DeliveryState::Sending),
+                    outbox::lease_until.eq(until),
+                    outbox::attempts.eq(outbox::attempts + 1),
+                ))
+                .execute(conn)?;
+            Ok(outbox::table
+                .filter(outbox::id.eq_any(&ids))
+                .order(outbox::run_at.asc())
+                .select(OutboxRow::as_select())
+                .load(conn)?)
+        }
+    }
+}
+
+/// How a delivery attempt ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Sent,
+    /// Not delivered on purpose (the reason is kept in `last_error`).
+    Dropped(String),
+    /// Try again at `retry_at`, or give up (`None`).
+    Failed {
+        error: String,
+        retry_at: Option<NaiveDateTime>,
+    },
+}
+
+/// Records `outcome` for `row`, only while the caller's claim still holds (the row is still
+/// `sending` with the lease it claimed). False when the lease was lost: another worker has
+/// claimed the row since, and owns its outcome.
+pub fn finish(
+    conn: &mut DbConnection,
+    row: &OutboxRow,
+    now: NaiveDateTime,
+    outcome: &Outcome,
+) -> AppResult<bool> {
+    let Some(lease) = row.lease_until else {
+        return Ok(false);
+    };
+    let held = outbox::table
+        .filter(outbox::id.eq(&row.id))
+        .filter(outbox::state.eq(DeliveryState::Sending))
+        .filter(outbox::lease_until.eq(lease));
+    let changed = match outcome {
+        Outcome::Sent => diesel::update(held)
+            .set((
+                outbox::state.eq(DeliveryState::Sent),
+                outbox::sent_at.eq(now),
+                outbox::lease_until.eq(None::<NaiveDateTime>),
+                outbox::last_error.eq(None::<String>),
+            ))
+            .execute(conn)?,
+        Outcome::Dropped(why) => diesel::update(held)
+            .set((
+                outbox::state.eq(DeliveryState::Dropped),
+                outbox::lease_until.eq(None::<NaiveDateTime>),
+                outbox::last_error.eq(why),
+            ))
+            .execute(conn)?,
+        Outcome::Failed { error, retry_at } => diesel::update(held)
+            .set((
+                outbox::state.eq(if retry_at.is_some() {
+                    DeliveryState::Pending
+                } else {
+                    DeliveryState::Failed
+                }),
+                outbox::run_at.eq(retry_at.unwrap_or(row.run_at)),
+                outbox::lease_until.eq(None::<NaiveDateTime>),
+                outbox::last_error.eq(error),
+            ))
+            .execute(conn)?,
+    };
+    Ok(changed == 1)
+}
+
+/// Hands claimed rows back undelivered (a worker stopping): due again at once, the attempt not
+/// counted.
+pub fn release(conn: &mut DbConnection, rows: &[OutboxRow]) -> AppResult<()> {
+    for row in rows {
+        let Some(lease) = row.lease_until else {
+            continue;
+        };
+        diesel::update(
+            outbox::table
+                .filter(outbox::id.eq(&row.id))
+                .filter(outbox::state.eq(DeliveryState::Sending))
+                .filter(outbox::lease_until.eq(lease)),
+        )
+        .set((
+            outbox::state.eq(DeliveryState::Pending),
+            outbox::lease_until.eq(None::<NaiveDateTime>),
+            outbox::attempts.eq(outbox::attempts - 1),
+        ))
+        .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// When the oldest notice still owed was due: pending and due, or claimed by a worker whose
+/// lease ran out. `None` when nothing is owed.
+pub fn oldest_due(conn: &mut DbConnection, now: NaiveDateTime) -> AppResult<Option<NaiveDateTime>> {
+    let pending: Option<NaiveDateTime> = outbox::table
+        .filter(outbox::state.eq(DeliveryState::Pending))
+        .filter(outbox::run_at.le(now))
+        .select(diesel::dsl::min(outbox::run_at))
+        .first(conn)?;
+    let stalled: Option<NaiveDateTime> = outbox::table
+        .filter(outbox::state.eq(DeliveryState::Sending))
+        .filter(outbox::lease_until.lt(now))
+        .select(diesel::dsl::min(outbox::run_at))
+        .first(conn)?;
+    Ok(match (pending, stalled) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    })
+}

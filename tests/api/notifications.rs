@@ -1,0 +1,607 @@
+//! Notifications: the outbox written with the change, the worker delivering to the in-app inbox,
+//! each event's audience, and the privacy of what a notification says.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::helpers::{Session, TestApp};
+use crate::teams::{church, Church};
+
+/// The member's inbox, waiting (at most 10 s) until it holds at least `n` notifications.
+async fn inbox(app: &TestApp, who: &Session, n: usize) -> Vec<Value> {
+    let start = Instant::now();
+    loop {
+        let items = app
+            .get("/me/notifications?limit=100", Some(&who.token))
+            .await
+            .expect(200)["items"]
+            .as_array()
+            .unwrap()
+            .clone();
+        if items.len() >= n || start.elapsed() > Duration::from_secs(10) {
+            return items;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Called once a notice has arrived: what was enqueued with it was claimed in the same batch
+/// or the next poll (every second), so after this an empty inbox means nothing was sent.
+async fn settled() {
+    actix_web::rt::time::sleep(Duration::from_millis(1500)).await;
+}
+
+impl Church {
+    async fn new_request(&self, by: &Session, visibility: &str, title: &str) -> String {
+        self.app
+            .create_request(
+                &by.token,
+                json!({"visibility": visibility, "title": title, "body": "A private body text"}),
+            )
+            .await["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    async fn assigned(&self, by: &Session, request: &str, body: Value) -> Value {
+        self.app
+            .post(
+                &format!("/prayer-requests/{request}/assignments"),
+                Some(&by.token),
+                body,
+            )
+            .await
+            .expect(201)
+    }
+}
+
+#[actix_web::test]
+async fn an_assignment_by_name_reaches_the_intercessors_inbox_and_nobody_elses() {
+    let c = church().await;
+    let r = c
+        .new_request(&c.rita, "congregation", "Healing for Anna")
+        .await;
+    let a = c
+        .assigned(&c.leader, &r, json!({"member_id": c.omar.id}))
+        .await;
+    let items = inbox(&c.app, &c.omar, 1).await;
+    assert_eq!(items.len(), 1, "{items:?}");
+    let n = &items[0];
+    assert_eq!(n["event"], "assignment.created");
+    assert_eq!(n["title"], "New assignment");
+    assert_eq!(
+        n["body"],
+        "You were asked to pray for \u{201c}Healing for Anna\u{201d}."
+    );
+    assert_eq!(n["link"], format!("/api/v1/prayer-requests/{r}"));
+    assert_eq!(n["data"]["request_id"], r.as_str());
+    assert_eq!(n["data"]["assignment_id"], a["id"]);
+    assert_eq!(n["read_at"], Value::Null);
+    assert!(n["created_at"].as_str().unwrap().ends_with('Z'));
+    let mut keys: Vec<&String> = n.as_object().unwrap().keys().collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "body",
+            "created_at",
+            "data",
+            "event",
+            "id",
+            "link",
+            "read_at",
+            "title"
+        ]
+    );
+    // The assigner and everyone else hear nothing.
+    settled().await;
+    for other in [&c.leader, &c.rita, &c.hana, &c.tom] {
+        assert!(inbox(&c.app, other, 0).await.is_empty());
+    }
+    // Read: it leaves the unread list, and keeps its time when marked again.
+    let id = n["id"].as_str().unwrap();
+    c.app
+        .post(
+            "/me/notifications/read",
+            Some(&c.omar.token),
+            json!({"ids": [id]}),
+        )
+        .await
+        .expect(204);
+    let unread = c
+        .app
+        .get("/me/notifications?unread=true", Some(&c.omar.token))
+        .await
+        .expect(200);
+    assert_eq!(unread["items"], json!([]));
+    let read = inbox(&c.app, &c.omar, 1).await;
+    let read_at = read[0]["read_at"].clone();
+    assert!(read_at.is_string());
+    c.app
+        .post(
+            "/me/notifications/read",
+            Some(&c.omar.token),
+            json!({"all": true}),
+        )
+        .await
+        .expect(204);
+    assert_eq!(inbox(&c.app, &c.omar, 1).await[0]["read_at"], read_at);
+    // Someone else's id marks nothing of theirs, and is no error.
+    c.app
+        .post(
+            "/me/notifications/read",
+            Some(&c.hana.token),
+            json!({"ids": [id]}),
+        )
+        .await
+        .expect(204);
+}
+
+#[actix_web::test]
+async fn marking_read_needs_ids_or_all_and_the_inbox_needs_a_token() {
+    let c = church().await;
+    for body in [
+        json!({}),
+        json!({"ids": []}),
+        json!({"ids": ["a"], "all": true}),
+        json!({"ids": "a"}),
+        json!({"every": true}),
+    ] {
+        c.app
+            .post("/me/notifications/read", Some(&c.omar.token), body)
+            .await
+            .expect_problem(422);
+    }
+    c.app
+        .get("/me/notifications", None)
+        .await
+        .expect_problem(401);
+    c.app
+        .get("/me/notifications?unread=perhaps", Some(&c.omar.token))
+        .await
+        .expect_problem(422);
+}
+
+#[actix_web::test]
+async fn a_confidential_request_is_never_named_and_no_body_ever_leaves() {
+    let c = church().await;
+    let r = c.new_request(&c.rita, "leaders", "Secret matter").await;
+    c.assigned(&c.leader, &r, json!({"member_id": c.omar.id}))
+        .await;
+    let items = inbox(&c.app, &c.omar, 1).await;
+    assert_eq!(
+        items[0]["body"],
+        "You were asked to pray for a confidential request."
+    );
+    // An update and the answer reach the assignee; none says the title or any body.
+    c.app
+        .post(
+            &format!("/prayer-requests/{r}/updates"),
+            Some(&c.rita.token),
+            json!({"body": "The update's private words"}),
+        )
+        .await
+        .expect(201);
+    c.app
+        .post(
+            &format!("/prayer-requests/{r}/answer"),
+            Some(&c.rita.token),
+            json!({"testimony": "The testimony's words"}),
+        )
+        .await
+        .expect(200);
+    let items = inbox(&c.app, &c.omar, 3).await;
+    assert_eq!(items.len(), 3, "{items:?}");
+    let text = serde_json::to_string(&items).unwrap();
+    for secret in [
+        "Secret matter",
+        "A private body text",
+        "The update's private words",
+        "The testimony's words",
+        "Rita",
+    ] {
+        assert!(!text.contains(secret), "{secret} in {text}");
+    }
+    assert_eq!(items[0]["event"], "request.answered");
+    assert_eq!(
+        items[0]["body"],
+        "A confidential request was answered. Thank you for praying."
+    );
+    assert_eq!(items[1]["event"], "request.update");
+    assert_eq!(
+        items[1]["body"],
+        "There is an update on a confidential request."
+    );
+    // The requester wrote both: she hears of neither.
+    assert!(inbox(&c.app, &c.rita, 0).await.is_empty());
+}
+
+#[actix_web::test]
+async fn a_team_assignment_reaches_its_members_and_a_decline_the_assigner_and_team_leaders() {
+    let c = church().await;
+    let r = c.new_request(&c.rita, "team", "Team matter").await;
+    // The leader assigns Healing: its members, its team leader Tom among them, hear; the leader
+    // (the assigner) does not.
+    c.assigned(&c.leader, &r, json!({"team_id": c.healing}))
+        .await;
+    for member in [&c.hana, &c.ivy, &c.tom] {
+        let items = inbox(&c.app, member, 1).await;
+        assert_eq!(items.len(), 1);
+        assert_eq!(
+            items[0]["body"],
+            "Healing was asked to pray for \u{201c}Team matter\u{201d}."
+        );
+    }
+    // The leader assigns Hana by name within Healing; she declines: the leader (assigner) and
+    // Tom (Healing's team leader) hear it, Hana does not, and the reason is not in it.
+    let a = c
+        .assigned(
+            &c.leader,
+            &r,
+            json!({"member_id": c.hana.id, "team_id": c.healing}),
+        )
+        .await;
+    c.app
+        .patch(
+            &format!("/assignments/{}", a["id"].as_str().unwrap()),
+            Some(&c.hana.token),
+            json!({"status": "declined", "reason": "A private reason"}),
+        )
+        .await
+        .expect(200);
+    for hearer in [&c.leader, &c.tom] {
+        let items = inbox(&c.app, hearer, 1).await;
+        let declined: Vec<&Value> = items
+            .iter()
+            .filter(|n| n["event"] == "assignment.declined")
+            .collect();
+        assert_eq!(declined.len(), 1, "{items:?}");
+        assert_eq!(
+            declined[0]["body"],
+            "Hana declined the assignment of \u{201c}Team matter\u{201d}."
+        );
+        assert!(!serde_json::to_string(&items)
+            .unwrap()
+            .contains("A private reason"));
+    }
+    let hana = inbox(&c.app, &c.hana, 2).await;
+    assert!(hana.iter().all(|n| n["event"] == "assignment.created"));
+    // Nate (Nations) hears nothing of Healing's assignment.
+    assert!(inbox(&c.app, &c.nate, 0).await.is_empty());
+}
+
+#[actix_web::test]
+async fn news_of_a_request_reaches_who_prayed_and_who_carries_it_but_not_its_author() {
+    let c = church().await;
+    let r = c.new_request(&c.rita, "congregation", "Open matter").await;
+    c.app
+        .post(
+            &format!("/prayer-requests/{r}/prayers"),
+            Some(&c.nate.token),
+            json!({}),
+        )
+        .await
+        .expect(201);
+    c.assigned(&c.leader, &r, json!({"member_id": c.omar.id}))
+        .await;
+    // A leader posts the update: Rita (the requester, who has not prayed) is not a follower.
+    c.app
+        .post(
+            &format!("/prayer-requests/{r}/updates"),
+            Some(&c.leader.token),
+            json!({"body": "News"}),
+        )
+        .await
+        .expect(201);
+    let nate = inbox(&c.app, &c.nate, 1).await;
+    assert_eq!(nate.len(), 1);
+    assert_eq!(nate[0]["event"], "request.update");
+    assert_eq!(
+        nate[0]["body"],
+        "There is an update on \u{201c}Open matter\u{201d}."
+    );
+    let omar = inbox(&c.app, &c.omar, 2).await;
+    assert_eq!(omar[0]["event"], "request.update");
+    settled().await;
+    assert!(inbox(&c.app, &c.leader, 0).await.is_empty());
+    assert!(inbox(&c.app, &c.hana, 0).await.is_empty());
+}
+
+/// A notice is judged when it is delivered: one enqueued while the worker was off, about a request
+/// the recipient can no longer see by then, is dropped; one about a request still visible goes.
+#[actix_web::test]
+async fn a_recipient_who_may_no_longer_see_the_request_when_it_is_delivered_gets_nothing() {
+    let app = crate::helpers::spawn_app_with(|c| c.workers_enabled = false).await;
+    let admin = app.admin("Ada").await;
+    let leader = app.leader(&admin, "Lea").await;
+    let omar = app.member("Omar").await;
+    let rita = app.member("Rita").await;
+    let hidden = app
+        .create_request(
+            &rita.token,
+            json!({"visibility": "leaders", "title": "Hidden"}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let kept = app
+        .create_request(
+            &rita.token,
+            json!({"visibility": "leaders", "title": "Kept"}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for r in [&hidden, &kept] {
+        app.post(
+            &format!("/prayer-requests/{r}/assignments"),
+            Some(&leader.token),
+            json!({"member_id": omar.id}),
+        )
+        .await
+        .expect(201);
+    }
+    // Before anything is delivered, the first assignment is released: Omar may no longer read it.
+    let list = app
+        .get(
+            &format!("/prayer-requests/{hidden}/assignments"),
+            Some(&leader.token),
+        )
+        .await
+        .expect(200);
+    let a = list["items"][0]["id"].as_str().unwrap().to_string();
+    app.patch(
+        &format!("/assignments/{a}"),
+        Some(&leader.token),
+        json!({"status": "released"}),
+    )
+    .await
+    .expect(200);
+    actix_web::rt::time::sleep(Duration::from_millis(1500)).await;
+    assert!(inbox(&app, &omar, 0).await.is_empty(), "no worker ran");
+    // Now an instance with its worker on delivers.
+    let _worker = app.start_worker().await;
+    let items = inbox(&app, &omar, 1).await;
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0]["data"]["request_id"], kept.as_str());
+    actix_web::rt::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(inbox(&app, &omar, 0).await.len(), 1);
+    // The admin's delivery log says which was dropped and why, and never what either said.
+    let log = app
+        .get("/notification-deliveries", Some(&admin.token))
+        .await
+        .expect(200);
+    let text = log.to_string();
+    assert!(!text.contains("Hidden") && !text.contains("Kept"), "{text}");
+    let dropped = app
+        .get(
+            &format!(
+                "/notification-deliveries?status=dropped&member_id={}",
+                omar.id
+            ),
+            Some(&admin.token),
+        )
+        .await
+        .expect(200);
+    let dropped = dropped["items"].as_array().unwrap();
+    assert_eq!(dropped.len(), 1, "{log}");
+    assert_eq!(dropped[0]["event"], "assignment.created");
+    assert_eq!(dropped[0]["channel"], "in_app");
+    assert!(dropped[0]["last_error"]
+        .as_str()
+        .unwrap()
+        .contains("may no longer see"));
+    let sent = app
+        .get("/notification-deliveries?status=sent", Some(&admin.token))
+        .await
+        .expect(200);
+    assert_eq!(sent["items"].as_array().unwrap().len(), 1);
+    assert_eq!(sent["items"][0]["attempts"], 1);
+    assert!(sent["items"][0]["sent_at"].is_string());
+    app.get("/notification-deliveries", Some(&leader.token))
+        .await
+        .expect_problem(403);
+    app.get("/notification-deliveries?status=lost", Some(&admin.token))
+        .await
+        .expect_problem(422);
+}
+
+/// A change that fails after writing its notices leaves no outbox row and sends nothing: they
+/// are written in its transaction.
+#[actix_web::test]
+async fn notices_of_a_change_that_rolls_back_are_never_sent() {
+    let app = crate::helpers::spawn_app().await;
+    let omar = app.member("Omar").await;
+    let rita = app.member("Rita").await;
+    let r = app.create_request(&rita.token, json!({})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let url = app.config.database_url.clone();
+    let (member, request) = (omar.id.clone(), r.clone());
+    let db = intercede::db::Db::connect(&url).expect("connect");
+    let failed = db
+        .write(move |conn| {
+            intercede::outbox::enqueue(
+                conn,
+                intercede::time::now(),
+                &[intercede::outbox::Notice {
+                    event: intercede::outbox::Event::RequestUpdate,
+                    member_id: member,
+                    data: json!({"request_id": request}),
+                    key: "request.update:rolled-back".into(),
+                }],
+            )?;
+            Err::<(), _>(intercede::error::AppError::bug(
+                "the change fails after its notices",
+            ))
+        })
+        .await;
+    assert!(failed.is_err());
+    let count = db
+        .read(|conn| {
+            use diesel::prelude::*;
+            Ok(intercede::db::schema::outbox::table
+                .count()
+                .get_result::<i64>(conn)?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(count, 0);
+    actix_web::rt::time::sleep(Duration::from_millis(2500)).await;
+    assert!(inbox(&app, &omar, 0).await.is_empty());
+}
+
+#[actix_web::test]
+async fn preferences_default_to_everything_on_replace_whole_and_refuse_unknown_events() {
+    let c = church().await;
+    let path = "/me/notification-preferences";
+    let p = c.app.get(path, Some(&c.omar.token)).await.expect(200);
+    for channel in ["email", "in_app"] {
+        let events = p[channel].as_object().unwrap();
+        assert!(events.contains_key("assignment.created"), "{p}");
+        assert!(events.values().all(|on| on == true), "{p}");
+    }
+    assert_eq!(p["reminder_lead_minutes"], 60);
+    assert_eq!(p["fast_reminder_time"], "20:00");
+    assert_eq!(p["quiet_hours"], Value::Null);
+    assert_eq!(p["discreet"], false);
+    let bad = c
+        .app
+        .put(
+            path,
+            Some(&c.omar.token),
+            json!({"in_app": {"assignment.made": false}, "fast_reminder_time": "25:00",
+                   "reminder_lead_minutes": 2, "quiet_hours": {"start": "22:00", "end": "7am"}}),
+        )
+        .await
+        .expect_problem(422);
+    let fields: Vec<&str> = bad["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    for field in [
+        "in_app.assignment.made",
+        "fast_reminder_time",
+        "reminder_lead_minutes",
+        "quiet_hours.end",
+    ] {
+        assert!(fields.contains(&field), "{fields:?}");
+    }
+    // Nothing was stored by the refused PUT.
+    assert_eq!(c.app.get(path, Some(&c.omar.token)).await.expect(200), p);
+    let set = c
+        .app
+        .put(
+            path,
+            Some(&c.omar.token),
+            json!({"in_app": {"assignment.created": false}, "quiet_hours": {"start": "22:00", "end": "07:00"}, "discreet": true}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(set["in_app"]["assignment.created"], false);
+    assert_eq!(set["in_app"]["request.update"], true);
+    assert_eq!(
+        set["quiet_hours"],
+        json!({"start": "22:00", "end": "07:00"})
+    );
+    assert_eq!(c.app.get(path, Some(&c.omar.token)).await.expect(200), set);
+    // Switched off in-app: the assignment is not in the inbox; an update still is.
+    let r = c.new_request(&c.rita, "congregation", "Quiet").await;
+    c.assigned(&c.leader, &r, json!({"member_id": c.omar.id}))
+        .await;
+    c.app
+        .post(
+            &format!("/prayer-requests/{r}/updates"),
+            Some(&c.rita.token),
+            json!({"body": "News"}),
+        )
+        .await
+        .expect(201);
+    inbox(&c.app, &c.omar, 1).await;
+    settled().await;
+    let items = inbox(&c.app, &c.omar, 0).await;
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0]["event"], "request.update");
+    // A PUT replaces the whole object: `{}` is the defaults again.
+    assert_eq!(
+        c.app
+            .put(path, Some(&c.omar.token), json!({}))
+            .await
+            .expect(200),
+        p
+    );
+}
+
+/// `/readyz` tells an operator whether notifications are being delivered: with no worker, the
+/// age of the oldest owed notice; once a worker has delivered, nothing is owed.
+#[actix_web::test]
+async fn readiness_shows_whether_the_outbox_is_draining() {
+    let app = crate::helpers::spawn_app_with(|c| c.workers_enabled = false).await;
+    let admin = app.admin("Ada").await;
+    let leader = app.leader(&admin, "Lea").await;
+    let omar = app.member("Omar").await;
+    let ready = app.get("/readyz", None).await.expect(200);
+    assert_eq!(ready["workers"], false);
+    assert_eq!(ready["outbox_oldest_due_seconds"], Value::Null);
+    let r = app.create_request(&leader.token, json!({})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.post(
+        &format!("/prayer-requests/{r}/assignments"),
+        Some(&leader.token),
+        json!({"member_id": omar.id}),
+    )
+    .await
+    .expect(201);
+    actix_web::rt::time::sleep(Duration::from_millis(1100)).await;
+    let waiting = app.get("/readyz", None).await.expect(200);
+    assert!(
+        waiting["outbox_oldest_due_seconds"].as_i64().unwrap() >= 1,
+        "{waiting}"
+    );
+    let _worker = app.start_worker().await;
+    assert_eq!(inbox(&app, &omar, 1).await.len(), 1);
+    let ready = app.get("/readyz", None).await.expect(200);
+    assert_eq!(ready["outbox_oldest_due_seconds"], Value::Null);
+}
+
+/// A notice enqueued twice (the same occurrence, member and channel) is one row and one
+/// notification.
+#[actix_web::test]
+async fn the_same_notice_enqueued_twice_is_delivered_once() {
+    let app = crate::helpers::spawn_app().await;
+    let omar = app.member("Omar").await;
+    let r = app.create_request(&omar.token, json!({})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let db = intercede::db::Db::connect(&app.config.database_url).expect("connect");
+    for _ in 0..2 {
+        let (member, request) = (omar.id.clone(), r.clone());
+        db.write(move |conn| {
+            intercede::outbox::enqueue(
+                conn,
+                intercede::time::now(),
+                &[intercede::outbox::Notice {
+                    event: intercede::outbox::Event::RequestUpdate,
+                    member_id: member,
+                    data: json!({"request_id": request}),
+                    key: "request.update:twice".into(),
+                }],
+            )
+        })
+        .await
+        .unwrap();
+    }
+    assert_eq!(inbox(&app, &omar, 1).await.len(), 1);
+    settled().await;
+    assert_eq!(inbox(&app, &omar, 0).await.len(), 1);
+}
