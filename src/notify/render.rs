@@ -89,6 +89,10 @@ pub fn render(
                 format!("{by} declined the assignment of {what}."),
             )
         }
+        Event::RequestUrgent => (
+            "Urgent prayer request".to_string(),
+            format!("Please pray now for {what}."),
+        ),
         Event::RequestUpdate => (
             "New update".to_string(),
             format!("There is an update on {what}."),

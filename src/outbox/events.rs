@@ -7,6 +7,8 @@ crate::text_enum! {
         AssignmentCreated => "assignment.created",
         /// An intercessor declined an assignment.
         AssignmentDeclined => "assignment.declined",
+        /// An urgent request became active.
+        RequestUrgent => "request.urgent",
         /// The requester or a leader posted an update.
         RequestUpdate => "request.update",
         /// The request was answered.

@@ -31,7 +31,7 @@ async fn moderate(
         .write(move |conn| {
             let row = store::find_visible(conn, &viewer, &id)?;
             let changes = decide(&row)?;
-            change_and_render(conn, &viewer, &row.id, &changes)
+            change_and_render(conn, &viewer, &row, &changes)
         })
         .await?;
     Ok(web::Json(view))

@@ -3,14 +3,20 @@
 //! members of teams it is assigned to), except the author. Whether each may still see the request
 //! is decided again when the notice is delivered.
 
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::json;
 
+use super::model::{RequestRow, Status, Visibility};
 use crate::assignment_status::live_status;
-use crate::db::schema::{assignments, request_intercessors, team_members};
+use crate::auth::Role;
+use crate::db::schema::{
+    assignments, members, request_intercessors, team_members, watch_signup_slots, watches,
+};
 use crate::db::DbConnection;
 use crate::error::AppResult;
-use crate::outbox::{Event, Notice};
+use crate::outbox::{self, Event, Notice};
+use crate::teams::model::TeamRole;
 
 /// Everyone who prayed for `request_id` or carries it now.
 fn followers(conn: &mut DbConnection, request_id: &str) -> AppResult<Vec<String>> {
@@ -100,4 +106,97 @@ pub fn answered(
         ),
         json!({"request_id": request_id}),
     )
+}
+
+/// Teams `request_id` is live-assigned to as a team.
+fn assigned_teams(conn: &mut DbConnection, request_id: &str) -> AppResult<Vec<String>> {
+    Ok(assignments::table
+        .filter(assignments::request_id.eq(request_id))
+        .filter(live_status())
+        .filter(assignments::team_id.is_not_null())
+        .select(assignments::team_id.assume_not_null())
+        .distinct()
+        .load(conn)?)
+}
+
+/// `request.urgent`, to whoever should pray at once: the church's leaders, the team leaders of the
+/// teams it is assigned to, and whoever holds a watch slot under way now in a watch that can see
+/// it (any watch for a `congregation` request; a watch of a team it is assigned to for a `team`
+/// request; none for a `leaders` one). Not its author.
+fn urgent(
+    conn: &mut DbConnection,
+    request: &RequestRow,
+    author: &str,
+    at: NaiveDateTime,
+) -> AppResult<Vec<Notice>> {
+    let mut to: Vec<String> = members::table
+        .filter(members::active.eq(true))
+        .filter(
+            members::role
+                .eq(Role::Leader)
+                .or(members::role.eq(Role::Admin)),
+        )
+        .select(members::id)
+        .load(conn)?;
+    let teams = assigned_teams(conn, &request.id)?;
+    if !teams.is_empty() {
+        to.extend(
+            team_members::table
+                .filter(team_members::team_id.eq_any(&teams))
+                .filter(team_members::team_role.eq(TeamRole::Leader))
+                .select(team_members::member_id)
+                .load::<String>(conn)?,
+        );
+    }
+    let holding_now = watch_signup_slots::table
+        .inner_join(watches::table.on(watches::id.eq(watch_signup_slots::watch_id)))
+        .filter(watch_signup_slots::slot_start.le(at))
+        .filter(watch_signup_slots::slot_end.gt(at))
+        .select(watch_signup_slots::member_id);
+    match request.visibility {
+        Visibility::Congregation => to.extend(holding_now.load::<String>(conn)?),
+        Visibility::Team if !teams.is_empty() => to.extend(
+            holding_now
+                .filter(watches::team_id.eq_any(&teams))
+                .load::<String>(conn)?,
+        ),
+        Visibility::Team | Visibility::Leaders => {}
+    }
+    to.sort();
+    to.dedup();
+    let key = format!(
+        "request.urgent:{}:{}",
+        request.id,
+        at.and_utc().timestamp_micros()
+    );
+    let data = json!({"request_id": request.id});
+    Ok(to
+        .into_iter()
+        .filter(|m| m != author)
+        .map(|member_id| Notice {
+            event: Event::RequestUrgent,
+            member_id,
+            data: data.clone(),
+            key: key.clone(),
+        })
+        .collect())
+}
+
+/// Announces `after` as urgent when this change made it an urgent, active request (created so,
+/// approved, reopened, or marked urgent while active); `before` is the request as it was (`None`
+/// for a new one).
+pub fn if_now_urgent(
+    conn: &mut DbConnection,
+    before: Option<&RequestRow>,
+    after: &RequestRow,
+    author: &str,
+    at: NaiveDateTime,
+) -> AppResult<()> {
+    let today = at.date();
+    let urgent_active = |r: &RequestRow| r.urgent && r.status_on(today) == Status::Active;
+    if urgent_active(after) && !before.is_some_and(urgent_active) {
+        let news = urgent(conn, after, author, at)?;
+        outbox::enqueue(conn, at, &news)?;
+    }
+    Ok(())
 }

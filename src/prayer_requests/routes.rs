@@ -77,11 +77,12 @@ pub fn render(
 pub(super) fn change_and_render(
     conn: &mut DbConnection,
     viewer: &Viewer,
-    id: &str,
+    before: &RequestRow,
     changes: &RequestChanges,
 ) -> AppResult<PrayerRequest> {
-    store::update(conn, id, changes)?;
-    let row = store::get(conn, id)?;
+    store::update(conn, &before.id, changes)?;
+    let row = store::get(conn, &before.id)?;
+    notices::if_now_urgent(conn, Some(before), &row, &viewer.id, now())?;
     render(conn, viewer, row)
 }
 
@@ -210,6 +211,7 @@ pub async fn create_request(
                 updated_at: at,
             };
             store::insert(conn, &row)?;
+            notices::if_now_urgent(conn, None, &row, &viewer.id, at)?;
             let ctx = Context::known(&viewer, today, &user, Some((category.id, category.name)));
             Ok(ctx.request(row))
         })
@@ -421,7 +423,7 @@ pub async fn update_request(
                 updated_at: Some(now()),
                 ..Default::default()
             };
-            change_and_render(conn, &viewer, &row.id, &changes)
+            change_and_render(conn, &viewer, &row, &changes)
         })
         .await?;
     Ok(web::Json(view))
@@ -502,7 +504,7 @@ pub async fn answer_request(
             };
             let news = notices::answered(conn, &row.id, &viewer.id, at)?;
             outbox::enqueue(conn, at, &news)?;
-            change_and_render(conn, &viewer, &row.id, &changes)
+            change_and_render(conn, &viewer, &row, &changes)
         })
         .await?;
     Ok(web::Json(view))
@@ -550,7 +552,7 @@ pub async fn reopen_request(
                 updated_at: Some(at),
                 ..Default::default()
             };
-            change_and_render(conn, &viewer, &row.id, &changes)
+            change_and_render(conn, &viewer, &row, &changes)
         })
         .await?;
     Ok(web::Json(view))

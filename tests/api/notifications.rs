@@ -605,3 +605,141 @@ async fn the_same_notice_enqueued_twice_is_delivered_once() {
     settled().await;
     assert_eq!(inbox(&app, &omar, 0).await.len(), 1);
 }
+
+/// `request.urgent` goes when an urgent request becomes active: to the leaders, and to whoever
+/// holds the watch slot under way now in a watch that can see it; never to the requester, and a
+/// confidential one reaches no slot holder who may not read it.
+#[actix_web::test]
+async fn an_urgent_request_reaches_the_leaders_and_whoever_is_praying_in_the_watch_now() {
+    use chrono::{Duration as Days, Timelike, Utc};
+    let c = church().await;
+    let watch = c
+        .app
+        .post(
+            "/watches",
+            Some(&c.leader.token),
+            json!({"name": "Prayer room", "timezone": "UTC",
+                   "starts_on": (Utc::now().date_naive() - Days::days(1)).to_string(),
+                   "slot_minutes": 60, "min_per_slot": 1}),
+        )
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The slot under way must stay under way through the test: not in its last minute.
+    if Utc::now().minute() == 59 {
+        let left = 61 - Utc::now().second();
+        actix_web::rt::time::sleep(Duration::from_secs(left.into())).await;
+    }
+    let now = Utc::now();
+    let this_hour = now
+        .with_minute(0)
+        .and_then(|t| t.with_second(0))
+        .and_then(|t| t.with_nanosecond(0))
+        .unwrap();
+    c.app
+        .post(
+            &format!("/watches/{watch}/signups"),
+            Some(&c.nate.token),
+            json!({"slot_start": this_hour.format("%Y-%m-%dT%H:%M:%SZ").to_string()}),
+        )
+        .await
+        .expect(201);
+    // Hana holds the next hour's slot, not this one.
+    c.app
+        .post(
+            &format!("/watches/{watch}/signups"),
+            Some(&c.hana.token),
+            json!({"slot_start": (this_hour + Days::hours(1)).format("%Y-%m-%dT%H:%M:%SZ").to_string()}),
+        )
+        .await
+        .expect(201);
+    let open = c
+        .app
+        .create_request(
+            &c.rita.token,
+            json!({"title": "Surgery now", "urgent": true, "visibility": "congregation"}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for hearer in [&c.leader, &c.admin, &c.nate] {
+        let items = inbox(&c.app, hearer, 1).await;
+        assert_eq!(items.len(), 1, "{items:?}");
+        assert_eq!(items[0]["event"], "request.urgent");
+        assert_eq!(items[0]["data"]["request_id"], open.as_str());
+        assert_eq!(
+            items[0]["body"],
+            "Please pray now for \u{201c}Surgery now\u{201d}."
+        );
+    }
+    settled().await;
+    for quiet in [&c.rita, &c.hana, &c.omar] {
+        assert!(inbox(&c.app, quiet, 0).await.is_empty());
+    }
+    // A confidential urgent request: the leaders hear of "a confidential request"; Nate, in the
+    // watch now, may not read it and hears nothing.
+    c.app
+        .create_request(
+            &c.rita.token,
+            json!({"title": "Hidden trouble", "urgent": true, "visibility": "leaders"}),
+        )
+        .await;
+    let items = inbox(&c.app, &c.leader, 2).await;
+    assert_eq!(
+        items[0]["body"],
+        "Please pray now for a confidential request."
+    );
+    settled().await;
+    assert_eq!(inbox(&c.app, &c.nate, 0).await.len(), 1);
+    // Not urgent: nothing; made urgent while active: it goes then.
+    let plain = c
+        .app
+        .create_request(&c.rita.token, json!({"title": "Later urgent"}))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    settled().await;
+    assert_eq!(inbox(&c.app, &c.leader, 0).await.len(), 2);
+    c.app
+        .patch(
+            &format!("/prayer-requests/{plain}"),
+            Some(&c.rita.token),
+            json!({"urgent": true}),
+        )
+        .await
+        .expect(200);
+    let items = inbox(&c.app, &c.leader, 3).await;
+    assert_eq!(items[0]["data"]["request_id"], plain.as_str());
+}
+
+/// With approval required, an urgent request is announced when a leader approves it, not before,
+/// and not to the leader who approved it.
+#[actix_web::test]
+async fn an_urgent_request_waiting_for_approval_is_announced_when_approved() {
+    let app = crate::helpers::spawn_app_with(|c| c.require_approval = true).await;
+    let admin = app.admin("Ada").await;
+    let leader = app.leader(&admin, "Lea").await;
+    let rita = app.member("Rita").await;
+    let r = app
+        .create_request(&rita.token, json!({"urgent": true}))
+        .await;
+    assert_eq!(r["status"], "pending");
+    settled().await;
+    assert!(inbox(&app, &admin, 0).await.is_empty());
+    app.post(
+        &format!("/prayer-requests/{}/approve", r["id"].as_str().unwrap()),
+        Some(&leader.token),
+        json!({}),
+    )
+    .await
+    .expect(200);
+    let items = inbox(&app, &admin, 1).await;
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["event"], "request.urgent");
+    settled().await;
+    assert!(inbox(&app, &leader, 0).await.is_empty());
+}
