@@ -33,6 +33,14 @@ pub fn stored<S: Serializer>(value: &NaiveDateTime, s: S) -> Result<S::Ok, S::Er
     rfc3339(&to_utc(*value), s)
 }
 
+/// Like [`stored`], for an optional instant.
+pub fn stored_opt<S: Serializer>(value: &Option<NaiveDateTime>, s: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(v) => stored(v, s),
+        None => s.serialize_none(),
+    }
+}
+
 /// Like [`stored`], for a list of stored instants.
 pub fn stored_list<S: Serializer>(values: &[NaiveDateTime], s: S) -> Result<S::Ok, S::Error> {
     s.collect_seq(

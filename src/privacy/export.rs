@@ -10,8 +10,8 @@ use crate::accounts::model::Member;
 use crate::assignment_status::AssignmentStatus;
 use crate::db::schema::{
     assignments, calendar_tokens, fast_check_ins, fast_commitments, fast_participants,
-    prayer_requests, prayers, request_comments, request_updates, team_members, watch_check_ins,
-    watch_signup_slots, watch_signups,
+    notifications, prayer_requests, prayers, request_comments, request_updates, team_members,
+    watch_check_ins, watch_signup_slots, watch_signups,
 };
 use crate::db::DbConnection;
 use crate::error::AppResult;
@@ -43,8 +43,28 @@ pub struct Export {
     pub watch_check_ins: Vec<ExportedWatchCheckIn>,
     /// Fast commitments, with the member's private check-in notes.
     pub fasts: Vec<ExportedFast>,
+    /// The in-app notifications delivered to the member.
+    pub notifications: Vec<ExportedNotification>,
     /// Whether a calendar feed URL exists (the secret itself is stored only as a hash).
     pub has_calendar_feed: bool,
+}
+
+/// A notification in the member's inbox.
+#[derive(Debug, Serialize, ToSchema, Queryable, Selectable)]
+#[diesel(table_name = notifications)]
+pub struct ExportedNotification {
+    pub id: String,
+    /// The event's name (`assignment.created`...).
+    pub event: String,
+    pub title: String,
+    pub body: String,
+    pub link: Option<String>,
+    #[serde(serialize_with = "crate::time::stored")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::time::stored_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub read_at: Option<NaiveDateTime>,
 }
 
 /// One logged prayer.
@@ -255,6 +275,11 @@ pub fn export(conn: &mut DbConnection, member: Member, leader: bool) -> AppResul
             check_ins,
         });
     }
+    let notifications = notifications::table
+        .filter(notifications::member_id.eq(&me))
+        .select(ExportedNotification::as_select())
+        .order(notifications::id.asc())
+        .load(conn)?;
     let has_calendar_feed = calendar_tokens::table
         .find(&me)
         .count()
@@ -272,6 +297,7 @@ pub fn export(conn: &mut DbConnection, member: Member, leader: bool) -> AppResul
         watch_signups: watch_signups_out,
         watch_check_ins,
         fasts,
+        notifications,
         has_calendar_feed,
     })
 }

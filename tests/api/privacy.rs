@@ -192,6 +192,30 @@ async fn the_export_holds_everything_about_the_member_and_nothing_about_others()
     )
     .await
     .expect(201);
+    // Rita is given a request to pray for: the notification is in her export.
+    let need = app
+        .create_request(&admin.token, json!({"title": "The admin's need"}))
+        .await;
+    app.post(
+        &format!(
+            "/prayer-requests/{}/assignments",
+            need["id"].as_str().unwrap()
+        ),
+        Some(&admin.token),
+        json!({"member_id": rita.id}),
+    )
+    .await
+    .expect(201);
+    for _ in 0..100 {
+        let inbox = app
+            .get("/me/notifications", Some(&rita.token))
+            .await
+            .expect(200);
+        if !inbox["items"].as_array().unwrap().is_empty() {
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     let res = app.get("/me/export", Some(&rita.token)).await;
     let export = res.expect(200);
     assert!(res
@@ -243,7 +267,9 @@ async fn the_export_holds_everything_about_the_member_and_nothing_about_others()
             checked += 1;
         }
     }
-    assert!(checked >= 6, "only {checked} items checked");
+    assert!(checked >= 7, "only {checked} items checked");
+    assert_eq!(export["notifications"][0]["event"], "assignment.created");
+    assert_eq!(export["notifications"][0]["read_at"], Value::Null);
     assert_eq!(export["fasts"][0]["check_ins"][0]["kept"], "partial");
     assert_eq!(
         export["watch_signups"][0]["slots"][0],
