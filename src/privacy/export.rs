@@ -10,8 +10,8 @@ use crate::accounts::model::Member;
 use crate::assignment_status::AssignmentStatus;
 use crate::db::schema::{
     assignments, calendar_tokens, fast_check_ins, fast_commitments, fast_participants,
-    notifications, prayer_requests, prayers, request_comments, request_updates, team_members,
-    watch_check_ins, watch_signup_slots, watch_signups,
+    notification_preferences, notifications, prayer_requests, prayers, request_comments,
+    request_updates, team_members, watch_check_ins, watch_signup_slots, watch_signups,
 };
 use crate::db::DbConnection;
 use crate::error::AppResult;
@@ -45,8 +45,27 @@ pub struct Export {
     pub fasts: Vec<ExportedFast>,
     /// The in-app notifications delivered to the member.
     pub notifications: Vec<ExportedNotification>,
+    /// The member's notification preferences as stored; `null` when they never set any (the
+    /// defaults apply).
+    pub notification_preferences: Option<ExportedPreferences>,
     /// Whether a calendar feed URL exists (the secret itself is stored only as a hash).
     pub has_calendar_feed: bool,
+}
+
+/// Notification preferences as stored: the events set on each channel, and the rest.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExportedPreferences {
+    /// Event name to on/off, as set.
+    #[schema(value_type = Object)]
+    pub email: serde_json::Value,
+    /// Event name to on/off, as set.
+    #[schema(value_type = Object)]
+    pub in_app: serde_json::Value,
+    pub reminder_lead_minutes: i32,
+    pub fast_reminder_time: String,
+    pub quiet_start: Option<String>,
+    pub quiet_end: Option<String>,
+    pub discreet: bool,
 }
 
 /// A notification in the member's inbox.
@@ -280,6 +299,38 @@ pub fn export(conn: &mut DbConnection, member: Member, leader: bool) -> AppResul
         .select(ExportedNotification::as_select())
         .order(notifications::id.asc())
         .load(conn)?;
+    let notification_preferences = notification_preferences::table
+        .find(&me)
+        .select((
+            notification_preferences::email,
+            notification_preferences::in_app,
+            notification_preferences::reminder_lead_minutes,
+            notification_preferences::fast_reminder_time,
+            notification_preferences::quiet_start,
+            notification_preferences::quiet_end,
+            notification_preferences::discreet,
+        ))
+        .first::<(
+            String,
+            String,
+            i32,
+            String,
+            Option<String>,
+            Option<String>,
+            bool,
+        )>(conn)
+        .optional()?
+        .map(
+            |(email, in_app, lead, fast, quiet_start, quiet_end, discreet)| ExportedPreferences {
+                email: serde_json::from_str(&email).unwrap_or_default(),
+                in_app: serde_json::from_str(&in_app).unwrap_or_default(),
+                reminder_lead_minutes: lead,
+                fast_reminder_time: fast,
+                quiet_start,
+                quiet_end,
+                discreet,
+            },
+        );
     let has_calendar_feed = calendar_tokens::table
         .find(&me)
         .count()
@@ -298,6 +349,7 @@ pub fn export(conn: &mut DbConnection, member: Member, leader: bool) -> AppResul
         watch_check_ins,
         fasts,
         notifications,
+        notification_preferences,
         has_calendar_feed,
     })
 }

@@ -192,6 +192,13 @@ async fn the_export_holds_everything_about_the_member_and_nothing_about_others()
     )
     .await
     .expect(201);
+    app.put(
+        "/me/notification-preferences",
+        Some(&rita.token),
+        json!({"discreet": true}),
+    )
+    .await
+    .expect(200);
     // Rita is given a request to pray for: the notification is in her export.
     let need = app
         .create_request(&admin.token, json!({"title": "The admin's need"}))
@@ -270,6 +277,11 @@ async fn the_export_holds_everything_about_the_member_and_nothing_about_others()
     assert!(checked >= 7, "only {checked} items checked");
     assert_eq!(export["notifications"][0]["event"], "assignment.created");
     assert_eq!(export["notifications"][0]["read_at"], Value::Null);
+    assert_eq!(export["notification_preferences"]["discreet"], true);
+    assert_eq!(
+        export["notification_preferences"]["in_app"]["assignment.created"],
+        true
+    );
     assert_eq!(export["fasts"][0]["check_ins"][0]["kept"], "partial");
     assert_eq!(
         export["watch_signups"][0]["slots"][0],
