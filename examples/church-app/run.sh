@@ -10,6 +10,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 bin="${1:-$root/target/debug/intercede}"
 [ -x "$bin" ] || { echo "no service binary at $bin (cargo build first)" >&2; exit 1; }
+bin="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
 
 cd "$here"
 npm ci --no-audit --no-fund --loglevel=error
