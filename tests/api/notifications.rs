@@ -743,3 +743,94 @@ async fn an_urgent_request_waiting_for_approval_is_announced_when_approved() {
     settled().await;
     assert!(inbox(&app, &leader, 0).await.is_empty());
 }
+
+/// An instance stopped while its worker drains the outbox loses nothing: the row in hand is
+/// finished, the rest of its batch is handed back (none is left `sending`), and another instance
+/// delivers every notice, each once.
+#[actix_web::test]
+async fn a_worker_stopped_while_draining_hands_back_what_it_held_and_nothing_is_lost() {
+    use diesel::prelude::*;
+    use intercede::db::schema::{notifications, outbox};
+    const NOTICES: usize = 2000;
+    let app = crate::helpers::spawn_app_with(|c| c.workers_enabled = false).await;
+    let omar = app.member("Omar").await;
+    let r = app.create_request(&omar.token, json!({})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let db = intercede::db::Db::connect(&app.config.database_url).expect("connect");
+    let (member, request) = (omar.id.clone(), r.clone());
+    db.write(move |conn| {
+        let notices: Vec<intercede::outbox::Notice> = (0..NOTICES)
+            .map(|i| intercede::outbox::Notice {
+                event: intercede::outbox::Event::RequestUpdate,
+                member_id: member.clone(),
+                data: json!({"request_id": request}),
+                key: format!("request.update:drain-{i}"),
+            })
+            .collect();
+        intercede::outbox::enqueue(conn, intercede::time::now(), &notices)
+    })
+    .await
+    .unwrap();
+    let count = |state: Option<&'static str>| {
+        let db = &db;
+        async move {
+            db.read(move |conn| {
+                let n = match state {
+                    Some("inbox") => notifications::table.count().get_result::<i64>(conn)?,
+                    Some(s) => outbox::table
+                        .filter(outbox::state.eq(s))
+                        .count()
+                        .get_result::<i64>(conn)?,
+                    None => outbox::table.count().get_result::<i64>(conn)?,
+                };
+                Ok(n)
+            })
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(count(None).await, NOTICES as i64);
+    // A worker starts draining; it is stopped as soon as the first notices arrive.
+    let worker = app.start_worker().await;
+    let start = Instant::now();
+    while count(Some("inbox")).await == 0 && start.elapsed() < Duration::from_secs(10) {
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+    drop(worker);
+    let start = Instant::now();
+    while count(Some("sending")).await > 0 && start.elapsed() < Duration::from_secs(10) {
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        count(Some("sending")).await,
+        0,
+        "claimed rows were handed back"
+    );
+    let (sent, pending) = (count(Some("sent")).await, count(Some("pending")).await);
+    assert!(pending > 0, "the worker was stopped mid-batch: {sent} sent");
+    assert_eq!(sent + pending, NOTICES as i64);
+    assert_eq!(count(Some("inbox")).await, sent);
+    // Another instance delivers the rest, each once.
+    let _again = app.start_worker().await;
+    let start = Instant::now();
+    while count(Some("sent")).await < NOTICES as i64 && start.elapsed() < Duration::from_secs(60) {
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(count(Some("sent")).await, NOTICES as i64);
+    assert_eq!(count(Some("inbox")).await, NOTICES as i64);
+    let most_attempts = db
+        .read(|conn| {
+            Ok(outbox::table
+                .select(diesel::dsl::max(outbox::attempts))
+                .first::<Option<i32>>(conn)?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        most_attempts,
+        Some(1),
+        "a handed-back row's attempt is not counted"
+    );
+}
