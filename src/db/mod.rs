@@ -135,15 +135,6 @@ impl Db {
         self.max_connections
     }
 
-    /// Checks that the database answers (for `/readyz`).
-    pub async fn ping(&self) -> Result<(), AppError> {
-        self.read(|conn| {
-            diesel::connection::SimpleConnection::batch_execute(conn, "SELECT 1")
-                .map_err(AppError::from)
-        })
-        .await
-    }
-
     /// A connection for command-line tools that run outside the actix runtime.
     pub fn blocking_conn(&self) -> Result<r2d2::PooledConnection<ConnectionManager>, AppError> {
         Ok(self.pool.get()?)

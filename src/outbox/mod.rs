@@ -14,4 +14,6 @@ pub mod events;
 pub mod store;
 
 pub use events::{Channel, DeliveryState, Event};
-pub use store::{claim, enqueue, finish, oldest_due, release, Notice, OutboxRow, Outcome};
+pub use store::{
+    claim, enqueue, finish, forget_requests, oldest_due, release, Notice, OutboxRow, Outcome,
+};

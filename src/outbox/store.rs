@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Timestamp};
 
 use super::{Channel, DeliveryState, Event};
-use crate::db::schema::outbox;
+use crate::db::schema::{notifications, outbox};
 use crate::db::DbConnection;
 use crate::error::AppResult;
 
@@ -30,6 +30,7 @@ struct NewRow {
     event: Event,
     channel: Channel,
     member_id: Option<String>,
+    request_id: Option<String>,
     data: String,
     state: DeliveryState,
     attempts: i32,
@@ -50,6 +51,9 @@ pub struct OutboxRow {
     pub event: Event,
     pub channel: Channel,
     pub member_id: Option<String>,
+    /// The request it is about (`data.request_id`), kept as a column so that deleting the
+    /// request deletes what was said of it.
+    pub request_id: Option<String>,
     pub data: String,
     pub state: DeliveryState,
     pub attempts: i32,
@@ -76,6 +80,11 @@ pub fn enqueue(conn: &mut DbConnection, at: NaiveDateTime, notices: &[Notice]) -
             event: n.event,
             channel: Channel::InApp,
             member_id: Some(n.member_id.clone()),
+            request_id: n
+                .data
+                .get("request_id")
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_string),
             data: n.data.to_string(),
             state: DeliveryState::Pending,
             attempts: 0,
@@ -254,4 +263,15 @@ pub fn oldest_due(conn: &mut DbConnection, now: NaiveDateTime) -> AppResult<Opti
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     })
+}
+
+/// Deletes every notice about `request_ids`, owed or delivered, and the in-app notifications
+/// they became: a deleted or purged request leaves nothing said of it in anyone's inbox.
+pub fn forget_requests(conn: &mut DbConnection, request_ids: &[String]) -> AppResult<()> {
+    for chunk in request_ids.chunks(500) {
+        diesel::delete(outbox::table.filter(outbox::request_id.eq_any(chunk))).execute(conn)?;
+        diesel::delete(notifications::table.filter(notifications::request_id.eq_any(chunk)))
+            .execute(conn)?;
+    }
+    Ok(())
 }

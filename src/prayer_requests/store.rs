@@ -93,9 +93,11 @@ pub fn get(conn: &mut DbConnection, id: &str) -> AppResult<RequestRow> {
         .first(conn)?)
 }
 
+/// Deletes the request (with its prayers, updates, comments and assignments, by foreign key)
+/// and every notification about it.
 pub fn delete(conn: &mut DbConnection, id: &str) -> AppResult<()> {
     diesel::delete(prayer_requests::table.find(id)).execute(conn)?;
-    Ok(())
+    crate::outbox::forget_requests(conn, &[id.to_string()])
 }
 
 /// Filters of a request list, already validated.

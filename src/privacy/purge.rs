@@ -1,5 +1,5 @@
 //! Retention: `intercede purge` deletes answered, closed and expired prayer requests older than a
-//! given age, with their prayers, updates, comments and assignments.
+//! given age, with their prayers, updates, comments, assignments and notifications.
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
@@ -30,6 +30,7 @@ pub fn purge(conn: &mut DbConnection, days: i64, now: NaiveDateTime) -> AppResul
         diesel::delete(prayer_requests::table.filter(prayer_requests::id.eq_any(chunk)))
             .execute(conn)?;
     }
+    crate::outbox::forget_requests(conn, &ids)?;
     audit::record(
         conn,
         AuditKind::Purged,

@@ -834,3 +834,31 @@ async fn a_worker_stopped_while_draining_hands_back_what_it_held_and_nothing_is_
         "a handed-back row's attempt is not counted"
     );
 }
+
+/// A request deleted by its requester leaves nothing said of it: its notifications leave every
+/// inbox, and its deliveries the log.
+#[actix_web::test]
+async fn deleting_a_request_deletes_every_notification_about_it() {
+    let c = church().await;
+    let gone = c.new_request(&c.rita, "congregation", "Regretted").await;
+    let kept = c.new_request(&c.rita, "congregation", "Still here").await;
+    for r in [&gone, &kept] {
+        c.assigned(&c.leader, r, json!({"member_id": c.omar.id}))
+            .await;
+    }
+    assert_eq!(inbox(&c.app, &c.omar, 2).await.len(), 2);
+    c.app
+        .delete(&format!("/prayer-requests/{gone}"), Some(&c.rita.token))
+        .await
+        .expect(204);
+    let items = inbox(&c.app, &c.omar, 0).await;
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0]["data"]["request_id"], kept.as_str());
+    assert!(!serde_json::to_string(&items).unwrap().contains("Regretted"));
+    let log = c
+        .app
+        .get("/notification-deliveries", Some(&c.admin.token))
+        .await
+        .expect(200);
+    assert_eq!(log["items"].as_array().unwrap().len(), 1, "{log}");
+}

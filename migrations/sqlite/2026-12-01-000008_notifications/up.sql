@@ -10,6 +10,9 @@ CREATE TABLE outbox (
     event TEXT NOT NULL,
     channel TEXT NOT NULL,
     member_id TEXT REFERENCES members (id) ON DELETE CASCADE,
+    -- The request it is about (no foreign key: deleting or purging a request deletes its rows
+    -- here explicitly, `outbox::forget_requests`).
+    request_id TEXT,
     data TEXT NOT NULL,
     state TEXT NOT NULL,
     attempts INTEGER NOT NULL,
@@ -23,12 +26,14 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_due_idx ON outbox (state, run_at);
 CREATE INDEX outbox_member_idx ON outbox (member_id, id);
 CREATE INDEX outbox_state_idx ON outbox (state, id);
+CREATE INDEX outbox_request_idx ON outbox (request_id);
 
 -- The in-app inbox: what the in-app channel delivered, as the member's app shows it.
 CREATE TABLE notifications (
     id TEXT PRIMARY KEY NOT NULL,
     member_id TEXT NOT NULL REFERENCES members (id) ON DELETE CASCADE,
     event TEXT NOT NULL,
+    request_id TEXT,
     title TEXT NOT NULL,
     body TEXT NOT NULL,
     link TEXT,
@@ -37,6 +42,7 @@ CREATE TABLE notifications (
     read_at TIMESTAMP
 );
 CREATE INDEX notifications_member_idx ON notifications (member_id, id);
+CREATE INDEX notifications_request_idx ON notifications (request_id);
 
 -- A member's choices; no row means the defaults (api.md, "Notifications"). The channel maps hold
 -- only the events the member set (JSON objects, event name to on/off).
