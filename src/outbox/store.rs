@@ -275,3 +275,20 @@ pub fn forget_requests(conn: &mut DbConnection, request_ids: &[String]) -> AppRe
     }
     Ok(())
 }
+
+/// Deletes deliveries that ended (`sent`, `dropped`, `failed`) and were written before `cutoff`:
+/// the delivery log is kept as long as the retention period, not forever. The in-app
+/// notifications they made stay in their members' inboxes.
+pub fn forget_finished_before(conn: &mut DbConnection, cutoff: NaiveDateTime) -> AppResult<usize> {
+    Ok(diesel::delete(
+        outbox::table
+            .filter(
+                outbox::state
+                    .eq(DeliveryState::Sent)
+                    .or(outbox::state.eq(DeliveryState::Dropped))
+                    .or(outbox::state.eq(DeliveryState::Failed)),
+            )
+            .filter(outbox::created_at.lt(cutoff)),
+    )
+    .execute(conn)?)
+}

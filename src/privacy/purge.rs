@@ -1,5 +1,6 @@
 //! Retention: `intercede purge` deletes answered, closed and expired prayer requests older than a
-//! given age, with their prayers, updates, comments, assignments and notifications.
+//! given age, with their prayers, updates, comments, assignments and notifications; and the
+//! notification deliveries that ended before that age.
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
@@ -31,6 +32,7 @@ pub fn purge(conn: &mut DbConnection, days: i64, now: NaiveDateTime) -> AppResul
             .execute(conn)?;
     }
     crate::outbox::forget_requests(conn, &ids)?;
+    crate::outbox::forget_finished_before(conn, cutoff)?;
     audit::record(
         conn,
         AuditKind::Purged,

@@ -266,6 +266,8 @@ async fn the_log_is_json_lines_naming_routes_and_never_holds_passwords_or_tokens
 #[actix_web::test]
 async fn purge_deletes_only_requests_that_ended_long_ago() {
     let app = spawn_app().await;
+    let admin = app.admin("Ada").await;
+    let omar = app.member("Omar").await;
     let rita = app.member("Rita").await;
     let old = app
         .create_request(&rita.token, serde_json::json!({"title": "Old"}))
@@ -276,6 +278,31 @@ async fn purge_deletes_only_requests_that_ended_long_ago() {
     let live = app
         .create_request(&rita.token, serde_json::json!({"title": "Live"}))
         .await;
+    // Omar carries the old request and the live one: two notifications in his inbox.
+    for r in [&old, &live] {
+        app.post(
+            &format!("/prayer-requests/{}/assignments", r["id"].as_str().unwrap()),
+            Some(&admin.token),
+            serde_json::json!({"member_id": omar.id}),
+        )
+        .await
+        .expect(201);
+    }
+    let inbox = || async {
+        app.get("/me/notifications", Some(&omar.token))
+            .await
+            .expect(200)["items"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    for _ in 0..100 {
+        if inbox().await.len() == 2 {
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(inbox().await.len(), 2);
     for r in [&old, &recent] {
         app.post(
             &format!("/prayer-requests/{}/answer", r["id"].as_str().unwrap()),
@@ -288,6 +315,12 @@ async fn purge_deletes_only_requests_that_ended_long_ago() {
     let long_ago = (chrono::Utc::now() - chrono::Duration::days(400))
         .format("%Y-%m-%d %H:%M:%S")
         .to_string();
+    // The live request's delivery is as old as the retention period.
+    app.sql(&format!(
+        "UPDATE outbox SET created_at = '{long_ago}' WHERE request_id = '{}'",
+        live["id"].as_str().unwrap()
+    ))
+    .await;
     app.sql(&format!(
         "UPDATE prayer_requests SET updated_at = '{long_ago}' WHERE id = '{}'",
         old["id"].as_str().unwrap()
@@ -318,6 +351,16 @@ async fn purge_deletes_only_requests_that_ended_long_ago() {
         .await
         .expect(200);
     }
+    // The purged request's notification is gone from Omar's inbox; the live one's stays, though
+    // its old delivery left the log.
+    let kept = inbox().await;
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0]["data"]["request_id"], live["id"]);
+    let log = app
+        .get("/notification-deliveries", Some(&admin.token))
+        .await
+        .expect(200);
+    assert_eq!(log["items"], serde_json::json!([]), "{log}");
 }
 
 /// Starts the real binary on a free port; returns it, its port, and its log lines as they come.
