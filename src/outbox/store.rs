@@ -2,7 +2,7 @@
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Timestamp};
+use diesel::sql_types::{BigInt, Text, Timestamp};
 
 use super::{Channel, DeliveryState, Event};
 use crate::db::schema::{notifications, outbox};
@@ -120,15 +120,17 @@ pub fn claim(
     let until = now + lease;
     match conn {
         DbConnection::Postgresql(pg) => Ok(diesel::sql_query(
-            "UPDATE outbox SET state = 'sending', lease_until = $1, attempts = attempts + 1 \
+            "UPDATE outbox SET state = $4, lease_until = $1, attempts = attempts + 1 \
              WHERE id IN (SELECT id FROM outbox \
-               WHERE (state = 'pending' AND run_at <= $2) OR (state = 'sending' AND lease_until < $2) \
+               WHERE (state = $5 AND run_at <= $2) OR (state = $4 AND lease_until < $2) \
                ORDER BY run_at LIMIT $3 FOR UPDATE SKIP LOCKED) \
              RETURNING *",
         )
         .bind::<Timestamp, _>(until)
         .bind::<Timestamp, _>(now)
         .bind::<BigInt, _>(limit)
+        .bind::<Text, _>(DeliveryState::Sending)
+        .bind::<Text, _>(DeliveryState::Pending)
         .load(pg)?),
         DbConnection::Sqlite(_) => {
             let due = outbox::state
