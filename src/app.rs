@@ -106,7 +106,8 @@ impl Application {
                         .configure(privacy::routes::routes)
                         .configure(notify::inbox::routes)
                         .configure(notify::deliveries::routes)
-                        .configure(notify::preferences::routes),
+                        .configure(notify::preferences::routes)
+                        .configure(notify::unsubscribe::routes),
                 )
                 .service(health::healthz)
                 .service(health::readyz)

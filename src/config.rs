@@ -94,6 +94,29 @@ pub struct Config {
     /// Whether this instance delivers notifications (`WORKERS_ENABLED`); an instance with them off
     /// serves HTTP and delivers nothing.
     pub workers_enabled: bool,
+    /// Where email goes; `None` (no `SMTP_URL`): the service sends no email and writes none to
+    /// its outbox.
+    pub mail: Option<MailConfig>,
+}
+
+/// The SMTP relay and the sender (`SMTP_URL`, `MAIL_FROM`).
+#[derive(Clone)]
+pub struct MailConfig {
+    /// lettre's URL form: `smtp://host:25` (plain, for a relay on the same host),
+    /// `smtp://user:password@host:587?tls=required` (STARTTLS), `smtps://user:password@host`.
+    /// It may hold a password, so it is never logged ([`fmt::Debug`] hides it).
+    pub smtp_url: String,
+    /// `Prayer ministry <prayer@example.org>`.
+    pub from: lettre::message::Mailbox,
+}
+
+impl fmt::Debug for MailConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MailConfig")
+            .field("smtp_url", &"<redacted>")
+            .field("from", &self.from.to_string())
+            .finish()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -195,6 +218,7 @@ impl Config {
             log_format,
             workers: None,
             workers_enabled: boolean(&var, "WORKERS_ENABLED", true)?,
+            mail: mail(var("SMTP_URL"), var("MAIL_FROM"))?,
         })
     }
 
@@ -231,6 +255,42 @@ fn cors_origins(value: &str) -> Result<Vec<String>, ConfigError> {
             }
         })
         .collect()
+}
+
+/// `SMTP_URL` and `MAIL_FROM`, both or neither; each checked as lettre will read it.
+fn mail(url: Option<String>, from: Option<String>) -> Result<Option<MailConfig>, ConfigError> {
+    use lettre::{AsyncSmtpTransport, Tokio1Executor};
+    let (url, from) = match (url, from) {
+        (None, None) => return Ok(None),
+        (Some(url), Some(from)) => (url, from),
+        (Some(_), None) => {
+            return Err(ConfigError(
+                "MAIL_FROM is required with SMTP_URL (`Prayer ministry <prayer@example.org>`)"
+                    .into(),
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(ConfigError(
+                "SMTP_URL is required with MAIL_FROM (`smtp://127.0.0.1:25`)".into(),
+            ))
+        }
+    };
+    if let Err(e) = AsyncSmtpTransport::<Tokio1Executor>::from_url(&url) {
+        // The URL may hold a password: the message names the problem, never the value.
+        return Err(ConfigError(format!(
+            "SMTP_URL is not an SMTP address like smtp://host:25 or smtps://user:password@host ({})",
+            e.to_string().split(':').next().unwrap_or("invalid")
+        )));
+    }
+    let from = from.parse().map_err(|_| {
+        ConfigError(format!(
+            "MAIL_FROM: `{from}` is not an address like `Prayer ministry <prayer@example.org>`"
+        ))
+    })?;
+    Ok(Some(MailConfig {
+        smtp_url: url,
+        from,
+    }))
 }
 
 /// `https://prayer.example.org/` → `https://prayer.example.org`: http or https, a host, an
@@ -392,5 +452,38 @@ mod tests {
     fn debug_output_never_shows_the_secret() {
         let c = config(&[("JWT_SECRET", "super-secret-value-that-is-long-enough")]).unwrap();
         assert!(!format!("{c:?}").contains("super-secret"));
+    }
+
+    #[test]
+    fn email_needs_both_an_smtp_url_and_a_sender_and_never_repeats_the_password() {
+        assert!(config(&[]).unwrap().mail.is_none());
+        let c = config(&[
+            ("SMTP_URL", "smtp://127.0.0.1:2525"),
+            ("MAIL_FROM", "Prayer ministry <prayer@example.org>"),
+        ])
+        .unwrap();
+        let mail = c.mail.expect("mail configured");
+        assert_eq!(mail.from.email.to_string(), "prayer@example.org");
+        assert!(
+            !format!("{mail:?}").contains("2525"),
+            "the URL is not printed"
+        );
+        let e = config(&[("SMTP_URL", "smtp://127.0.0.1:2525")]).unwrap_err();
+        assert!(e.0.contains("MAIL_FROM is required"), "{e}");
+        let e = config(&[("MAIL_FROM", "prayer@example.org")]).unwrap_err();
+        assert!(e.0.contains("SMTP_URL is required"), "{e}");
+        let e = config(&[
+            ("SMTP_URL", "http://user:hunter2secret@mail.example.org"),
+            ("MAIL_FROM", "prayer@example.org"),
+        ])
+        .unwrap_err();
+        assert!(e.0.starts_with("SMTP_URL is not"), "{e}");
+        assert!(!e.0.contains("hunter2secret"), "{e}");
+        let e = config(&[
+            ("SMTP_URL", "smtp://127.0.0.1:2525"),
+            ("MAIL_FROM", "not an address"),
+        ])
+        .unwrap_err();
+        assert!(e.0.starts_with("MAIL_FROM"), "{e}");
     }
 }

@@ -33,6 +33,8 @@ pub struct Readiness {
     pub status: &'static str,
     /// Whether this instance delivers notifications (`WORKERS_ENABLED`).
     pub workers: bool,
+    /// Whether email is configured (`SMTP_URL`): without it the service sends no email.
+    pub smtp_configured: bool,
     /// How long the oldest notification due for delivery has waited, in seconds; `null` when
     /// none is owed. A figure that keeps growing means no instance is delivering.
     pub outbox_oldest_due_seconds: Option<i64>,
@@ -56,6 +58,7 @@ pub async fn readyz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(Readiness {
         status: "ok",
         workers: state.config.workers_enabled,
+        smtp_configured: state.config.mail.is_some(),
         outbox_oldest_due_seconds: oldest.map(|t| (at - t).num_seconds().max(0)),
     }))
 }

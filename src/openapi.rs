@@ -69,6 +69,7 @@ pub fn document() -> OpenApiDoc {
         notify::inbox::InboxApi::openapi(),
         notify::deliveries::DeliveriesApi::openapi(),
         notify::preferences::PreferencesApi::openapi(),
+        notify::unsubscribe::UnsubscribeApi::openapi(),
     ] {
         doc.merge(under_api_prefix(api));
     }

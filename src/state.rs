@@ -4,6 +4,8 @@ use crate::auth::passwords;
 use crate::auth::tokens::TokenService;
 use crate::config::Config;
 use crate::db::Db;
+use crate::notify::unsubscribe::Unsubscribes;
+use crate::outbox::Channel;
 use crate::ratelimit::RateLimits;
 
 pub struct AppState {
@@ -13,6 +15,11 @@ pub struct AppState {
     pub limits: RateLimits,
     /// See [`passwords::decoy_hash`].
     pub decoy_hash: String,
+    /// The channels notifications are written for: in-app always, email when SMTP is configured.
+    /// A feature passes it to [`crate::outbox::enqueue`].
+    pub channels: &'static [Channel],
+    /// Signs the one-click unsubscribe links of emails.
+    pub unsubscribes: Unsubscribes,
 }
 
 impl AppState {
@@ -24,6 +31,12 @@ impl AppState {
                 config.public_requests_per_hour,
             ),
             decoy_hash: passwords::decoy_hash(),
+            unsubscribes: Unsubscribes::new(config.jwt_secret.bytes()),
+            channels: if config.mail.is_some() {
+                &[Channel::InApp, Channel::Email]
+            } else {
+                &[Channel::InApp]
+            },
             db,
             config,
         }

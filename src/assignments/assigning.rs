@@ -116,6 +116,7 @@ pub async fn create_assignment(
         ));
     }
     let viewer = Viewer::from(&user);
+    let channels = state.channels;
     let assignment = state
         .db
         .write(move |conn| {
@@ -190,7 +191,7 @@ pub async fn create_assignment(
             let row = new_row(&request.id, team_id, member.map(|m| m.id), &user.id, at);
             store::insert(conn, &row)?;
             let news = notices::created(conn, &row)?;
-            outbox::enqueue(conn, at, &news)?;
+            outbox::enqueue(conn, at, channels, &news)?;
             render(row, &viewer)
         })
         .await?;
@@ -226,6 +227,7 @@ pub async fn auto_assign(
         return Err(AppError::invalid("count", "must be from 1 to 100"));
     }
     let viewer = Viewer::from(&user);
+    let channels = state.channels;
     let placed = state
         .db
         .write(move |conn| {
@@ -282,7 +284,7 @@ pub async fn auto_assign(
                 announced.extend(notices::created(conn, &row)?);
                 placed.push(render(row, &viewer)?);
             }
-            outbox::enqueue(conn, at, &announced)?;
+            outbox::enqueue(conn, at, channels, &announced)?;
             Ok(placed)
         })
         .await?;

@@ -4,7 +4,9 @@
 //! features write to `crate::outbox` and never call this module.
 
 pub mod deliveries;
+pub mod email;
 pub mod inbox;
 pub mod preferences;
 pub mod render;
+pub mod unsubscribe;
 pub mod worker;

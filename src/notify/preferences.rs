@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 
 use actix_web::{get, put, web};
-use chrono::NaiveDateTime;
+use chrono::{NaiveDateTime, Timelike};
+use chrono_tz::Tz;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
@@ -12,13 +13,13 @@ use utoipa::{OpenApi, ToSchema};
 use crate::auth::Caller;
 use crate::db::schema::notification_preferences as prefs;
 use crate::db::DbConnection;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::http::validate::Validator;
 use crate::http::Json;
 use crate::outbox::{Channel, Event};
 use crate::state::AppState;
 use crate::time::now;
-use crate::watches::slots::{format_hhmm, parse_hhmm};
+use crate::watches::slots::{format_hhmm, local_instant, parse_hhmm};
 
 #[derive(OpenApi)]
 #[openapi(paths(get_preferences, put_preferences))]
@@ -44,8 +45,7 @@ pub struct QuietHours {
 /// A member's notification preferences.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Preferences {
-    /// Per event, whether it comes by email (every event is listed). Kept for the email channel,
-    /// which is not delivered yet.
+    /// Per event, whether it comes by email (every event is listed).
     #[schema(value_type = BTreeMap<String, bool>)]
     pub email: BTreeMap<Event, bool>,
     /// Per event, whether it comes to the in-app inbox (every event is listed).
@@ -116,8 +116,44 @@ impl Preferences {
     pub fn wants(&self, channel: Channel, event: Event) -> bool {
         let map = match channel {
             Channel::InApp => &self.in_app,
+            Channel::Email => &self.email,
         };
         map.get(&event).copied().unwrap_or(DEFAULT_ON)
+    }
+
+    /// Switches `event` on or off for `channel`.
+    pub fn set(&mut self, channel: Channel, event: Event, on: bool) {
+        let map = match channel {
+            Channel::InApp => &mut self.in_app,
+            Channel::Email => &mut self.email,
+        };
+        map.insert(event, on);
+    }
+
+    /// When email may go again, if `at` falls in this member's quiet hours (read in `tz`, the
+    /// member's zone): the next local `end`, as a UTC instant (past a daylight-saving gap when
+    /// the end falls in one). `None` outside quiet hours.
+    pub fn quiet_until(&self, tz: Tz, at: NaiveDateTime) -> Option<NaiveDateTime> {
+        let q = self.quiet_hours.as_ref()?;
+        let start = parse_hhmm(&q.start, false)?;
+        let end = parse_hhmm(&q.end, false)?;
+        let local = at.and_utc().with_timezone(&tz).naive_local();
+        let minute = local.hour() * 60 + local.minute();
+        let quiet = if start < end {
+            (start..end).contains(&minute)
+        } else {
+            minute >= start || minute < end
+        };
+        if !quiet {
+            return None;
+        }
+        let day = if minute < end {
+            local.date()
+        } else {
+            local.date().succ_opt()?
+        };
+        let end_label = day.and_hms_opt(end / 60, end % 60, 0)?;
+        Some(local_instant(tz, end_label).naive_utc())
     }
 
     fn from_row(row: PreferencesRow) -> Self {
@@ -149,6 +185,23 @@ pub fn load(conn: &mut DbConnection, member_id: &str) -> AppResult<Preferences> 
         .first(conn)
         .optional()?;
     Ok(row.map_or_else(Preferences::defaults, Preferences::from_row))
+}
+
+/// Stores `p` as the member's preferences, replacing what was there.
+pub fn save(conn: &mut DbConnection, member_id: &str, p: &Preferences) -> AppResult<()> {
+    let row = row_of(member_id, p);
+    match conn {
+        DbConnection::Postgresql(pg) => diesel::insert_into(prefs::table)
+            .values(&row)
+            .on_conflict(prefs::member_id)
+            .do_update()
+            .set(&row)
+            .execute(pg)?,
+        DbConnection::Sqlite(lite) => diesel::replace_into(prefs::table)
+            .values(&row)
+            .execute(lite)?,
+    };
+    Ok(())
 }
 
 /// Checks `input` whole: every unknown event and bad time is reported at once.
@@ -264,21 +317,83 @@ pub async fn put_preferences(
     let p = checked(input)?;
     let stored = p.clone();
     caller
-        .write(&state.db, move |conn, user| {
-            let row = row_of(&user.id, &stored);
-            match conn {
-                DbConnection::Postgresql(pg) => diesel::insert_into(prefs::table)
-                    .values(&row)
-                    .on_conflict(prefs::member_id)
-                    .do_update()
-                    .set(&row)
-                    .execute(pg)?,
-                DbConnection::Sqlite(lite) => diesel::replace_into(prefs::table)
-                    .values(&row)
-                    .execute(lite)?,
-            };
-            Ok::<(), AppError>(())
-        })
+        .write(&state.db, move |conn, user| save(conn, &user.id, &stored))
         .await?;
     Ok(web::Json(p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    fn quiet(start: &str, end: &str) -> Preferences {
+        let mut p = Preferences::defaults();
+        p.quiet_hours = Some(QuietHours {
+            start: start.into(),
+            end: end.into(),
+        });
+        p
+    }
+
+    fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(y, m, d)
+            .unwrap()
+            .and_hms_opt(h, min, 0)
+            .unwrap()
+    }
+
+    #[test]
+    fn quiet_hours_across_midnight_end_on_the_right_local_morning() {
+        let p = quiet("22:00", "07:00");
+        let tz: Tz = "Europe/London".parse().unwrap();
+        // 23:30 in London (winter, UTC+0): quiet until 07:00 the next morning.
+        assert_eq!(
+            p.quiet_until(tz, utc(2026, 12, 1, 23, 30)),
+            Some(utc(2026, 12, 2, 7, 0))
+        );
+        // 05:00: quiet until 07:00 the same morning.
+        assert_eq!(
+            p.quiet_until(tz, utc(2026, 12, 2, 5, 0)),
+            Some(utc(2026, 12, 2, 7, 0))
+        );
+        // 07:00 and 21:59 are not quiet.
+        assert_eq!(p.quiet_until(tz, utc(2026, 12, 2, 7, 0)), None);
+        assert_eq!(p.quiet_until(tz, utc(2026, 12, 2, 21, 59)), None);
+        // Summer (UTC+1): 22:30 local is 21:30 UTC, quiet until 06:00 UTC.
+        assert_eq!(
+            p.quiet_until(tz, utc(2027, 7, 1, 21, 30)),
+            Some(utc(2027, 7, 2, 6, 0))
+        );
+        // No quiet hours: never.
+        assert_eq!(
+            Preferences::defaults().quiet_until(tz, utc(2026, 12, 1, 23, 30)),
+            None
+        );
+    }
+
+    #[test]
+    fn quiet_hours_read_in_the_members_zone_across_daylight_saving() {
+        let tz: Tz = "America/New_York".parse().unwrap();
+        // The night the clocks go forward (2027-03-14, 02:00 → 03:00): quiet 01:00 to 02:30
+        // ends when the gap does, 03:00 EDT = 07:00 UTC.
+        let p = quiet("01:00", "02:30");
+        assert_eq!(
+            p.quiet_until(tz, utc(2027, 3, 14, 6, 30)), // 01:30 EST
+            Some(utc(2027, 3, 14, 7, 0))
+        );
+        // The night they go back (2027-11-07): 07:00 is EST, UTC-5.
+        let p = quiet("22:00", "07:00");
+        assert_eq!(
+            p.quiet_until(tz, utc(2027, 11, 7, 3, 0)), // 23:00 EDT on the 6th
+            Some(utc(2027, 11, 7, 12, 0))
+        );
+        // A zone ahead of UTC: 08:00 in Tokyo is 23:00 UTC the day before.
+        let p = quiet("21:00", "08:00");
+        let tokyo: Tz = "Asia/Tokyo".parse().unwrap();
+        assert_eq!(
+            p.quiet_until(tokyo, utc(2026, 12, 1, 14, 0)), // 23:00 in Tokyo
+            Some(utc(2026, 12, 1, 23, 0))
+        );
+    }
 }

@@ -14,10 +14,11 @@ use chrono::{Duration, NaiveDateTime};
 use rand::Rng;
 use tokio::sync::watch;
 
+use super::email::{Letter, Mailer, SendError};
 use super::{inbox, preferences, render};
 use crate::accounts::store as members;
 use crate::error::{AppError, AppResult};
-use crate::outbox::{self, Channel, OutboxRow, Outcome};
+use crate::outbox::{self, Channel, Event, OutboxRow, Outcome};
 use crate::state::AppState;
 use crate::time::now;
 
@@ -45,10 +46,27 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// Starts the worker on the current runtime.
+    /// Starts the worker on the current runtime. It delivers in-app notifications, and email
+    /// when SMTP is configured; rows of a channel it cannot deliver are left to an instance that
+    /// can.
     pub fn start(state: web::Data<AppState>) -> Self {
+        let mailer = state.config.mail.as_ref().and_then(|mail| {
+            Mailer::new(mail, &state.config.public_base_url)
+                .inspect_err(|e| tracing::error!(error = %e, "email cannot be sent: the SMTP transport did not start"))
+                .ok()
+        });
+        let channels: &'static [Channel] = if mailer.is_some() {
+            &[Channel::InApp, Channel::Email]
+        } else {
+            &[Channel::InApp]
+        };
         let (stop, stopping) = watch::channel(false);
-        let task = actix_web::rt::spawn(run(state, stopping));
+        let worker = Delivering {
+            state,
+            mailer,
+            channels,
+        };
+        let task = actix_web::rt::spawn(run(worker, stopping));
         Worker { stop, task }
     }
 
@@ -60,21 +78,30 @@ impl Worker {
     }
 }
 
-async fn run(state: web::Data<AppState>, mut stopping: watch::Receiver<bool>) {
+/// What the worker's task holds.
+struct Delivering {
+    state: web::Data<AppState>,
+    mailer: Option<Mailer>,
+    channels: &'static [Channel],
+}
+
+async fn run(worker: Delivering, mut stopping: watch::Receiver<bool>) {
+    let state = &worker.state;
+    let channels = worker.channels;
     loop {
         if *stopping.borrow() {
             return;
         }
         let claimed = state
             .db
-            .write(|conn| outbox::claim(conn, now(), LEASE, BATCH))
+            .write(move |conn| outbox::claim(conn, now(), LEASE, BATCH, channels))
             .await;
         let full = match claimed {
             Ok(rows) => {
                 let full = rows.len() as i64 == BATCH;
                 let mut rows = rows.into_iter();
                 for row in rows.by_ref() {
-                    deliver(&state, row).await;
+                    deliver(&worker, row).await;
                     if *stopping.borrow() {
                         break;
                     }
@@ -106,22 +133,39 @@ async fn run(state: web::Data<AppState>, mut stopping: watch::Receiver<bool>) {
     }
 }
 
-/// Delivers one claimed row and records the outcome; a failure is retried on the schedule.
-async fn deliver(state: &web::Data<AppState>, row: OutboxRow) {
+/// Delivers one claimed row and records the outcome; a failure is retried on the schedule,
+/// one the receiver refused for good is not.
+async fn deliver(worker: &Delivering, row: OutboxRow) {
+    let state = &worker.state;
     let id = row.id.clone();
     let attempts = row.attempts;
-    let result = match row.channel {
-        Channel::InApp => {
+    let result = match (row.channel, &worker.mailer) {
+        (Channel::InApp, _) => {
             let row = row.clone();
-            state.db.write(move |conn| deliver_in_app(conn, &row)).await
+            state
+                .db
+                .write(move |conn| deliver_in_app(conn, &row))
+                .await
+                .map_err(|e| SendError::Transient(e.to_string()))
         }
+        (Channel::Email, Some(mailer)) => deliver_email(state, mailer, &row).await,
+        (Channel::Email, None) => Err(SendError::Transient(
+            "email is not configured on this instance".into(),
+        )),
     };
     if let Err(error) = result {
+        let (error, retry) = match error {
+            SendError::Transient(e) => (e, true),
+            SendError::Permanent(e) => (e, false),
+        };
         tracing::warn!(notification = %id, attempts, error = %error, "a notification was not delivered");
         let at = now();
         let outcome = Outcome::Failed {
-            error: error.to_string(),
-            retry_at: retry_after(attempts).map(|d| at + d),
+            error,
+            retry_at: retry
+                .then(|| retry_after(attempts))
+                .flatten()
+                .map(|d| at + d),
         };
         let recorded = state
             .db
@@ -163,6 +207,107 @@ fn deliver_in_app(conn: &mut crate::db::DbConnection, row: &OutboxRow) -> AppRes
         }
     }
     Ok(())
+}
+
+/// What to do with a claimed email, decided from the database as it is now.
+enum EmailPlan {
+    Drop(String),
+    /// The recipient's quiet hours: wait until they end.
+    Postpone(NaiveDateTime),
+    Send(Box<Letter>),
+}
+
+/// Events whose email does not wait for the end of quiet hours (api.md).
+fn breaks_quiet_hours(event: Event) -> bool {
+    matches!(event, Event::RequestUrgent)
+}
+
+/// Email: decided and composed from a read of the database, sent outside any transaction over
+/// the pooled SMTP connections, then recorded while the claim holds. A message the relay took
+/// but whose outcome was not recorded (the instance died) goes again, with the same
+/// `Message-ID`.
+async fn deliver_email(
+    state: &web::Data<AppState>,
+    mailer: &Mailer,
+    row: &OutboxRow,
+) -> Result<(), SendError> {
+    let transient = |e: AppError| SendError::Transient(e.to_string());
+    let planned = {
+        let row = row.clone();
+        let state = state.clone();
+        state
+            .clone()
+            .db
+            .read(move |conn| plan_email(conn, &state, &row))
+            .await
+            .map_err(transient)?
+    };
+    let at = now();
+    let row = row.clone();
+    match planned {
+        EmailPlan::Drop(why) => {
+            state
+                .db
+                .write(move |conn| outbox::finish(conn, &row, at, &Outcome::Dropped(why)))
+                .await
+                .map_err(transient)?;
+        }
+        EmailPlan::Postpone(until) => {
+            state
+                .db
+                .write(move |conn| outbox::postpone(conn, &row, until))
+                .await
+                .map_err(transient)?;
+        }
+        EmailPlan::Send(letter) => {
+            let message = mailer.compose(*letter).map_err(transient)?;
+            mailer.send(message).await?;
+            state
+                .db
+                .write(move |conn| outbox::finish(conn, &row, now(), &Outcome::Sent))
+                .await
+                .map_err(transient)?;
+        }
+    }
+    Ok(())
+}
+
+fn plan_email(
+    conn: &mut crate::db::DbConnection,
+    state: &AppState,
+    row: &OutboxRow,
+) -> AppResult<EmailPlan> {
+    let drop = |why: &str| Ok(EmailPlan::Drop(why.to_string()));
+    let member_id = row
+        .member_id
+        .as_deref()
+        .ok_or(AppError::bug("an email notification without a member"))?;
+    let Some(member) = members::find(conn, member_id)? else {
+        return drop("the recipient's account is gone");
+    };
+    let prefs = preferences::load(conn, member_id)?;
+    if !prefs.wants(Channel::Email, row.event) {
+        return drop("the recipient switched this event's email off");
+    }
+    if !breaks_quiet_hours(row.event) {
+        let tz = member.timezone.parse().unwrap_or(chrono_tz::UTC);
+        if let Some(until) = prefs.quiet_until(tz, now()) {
+            return Ok(EmailPlan::Postpone(until));
+        }
+    }
+    let Some(rendered) = render::render(conn, row, &member)? else {
+        return drop("the recipient may no longer see what it is about");
+    };
+    let Ok(address) = member.email.parse() else {
+        return drop("the recipient's address is not one SMTP takes");
+    };
+    Ok(EmailPlan::Send(Box::new(Letter {
+        id: row.id.clone(),
+        to: lettre::message::Mailbox::new(Some(member.display_name.clone()), address),
+        rendered,
+        discreet: prefs.discreet,
+        unsubscribe_token: state.unsubscribes.token(member_id, row.event),
+    })))
 }
 
 #[cfg(test)]

@@ -21,6 +21,8 @@ crate::text_enum! {
     pub enum Channel {
         /// The member's inbox in the app (`GET /me/notifications`).
         InApp => "in_app",
+        /// An email to the member's address, over SMTP (`SMTP_URL`).
+        Email => "email",
     }
 }
 

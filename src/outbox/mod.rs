@@ -15,6 +15,6 @@ pub mod store;
 
 pub use events::{Channel, DeliveryState, Event};
 pub use store::{
-    claim, enqueue, finish, forget_finished_before, forget_requests, oldest_due, release, Notice,
-    OutboxRow, Outcome,
+    claim, enqueue, finish, forget_finished_before, forget_requests, oldest_due, postpone, release,
+    Notice, OutboxRow, Outcome,
 };

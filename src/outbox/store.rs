@@ -2,7 +2,7 @@
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text, Timestamp};
+use diesel::sql_types::{Array, BigInt, Text, Timestamp};
 
 use super::{Channel, DeliveryState, Event};
 use crate::db::schema::{notifications, outbox};
@@ -65,20 +65,35 @@ pub struct OutboxRow {
 }
 
 /// Writes `notices` to the outbox in the caller's transaction, due at `at`: one row per notice
-/// and channel, in one multi-row statement; notices already enqueued (same key, member and
-/// channel) are skipped. The member who caused the change is left out by the caller.
-pub fn enqueue(conn: &mut DbConnection, at: NaiveDateTime, notices: &[Notice]) -> AppResult<()> {
+/// and channel of `channels` (the channels this service delivers: [`AppState::channels`]), in
+/// one multi-row statement; notices already enqueued (same key, member and channel) are skipped.
+/// The rows of one notice share its `notification_id`. The member who caused the change is left
+/// out by the caller.
+///
+/// [`AppState::channels`]: crate::state::AppState::channels
+pub fn enqueue(
+    conn: &mut DbConnection,
+    at: NaiveDateTime,
+    channels: &[Channel],
+    notices: &[Notice],
+) -> AppResult<()> {
     if notices.is_empty() {
         return Ok(());
     }
     let rows: Vec<NewRow> = notices
         .iter()
-        .map(|n| NewRow {
+        .flat_map(|n| {
+            let notification_id = uuid::Uuid::now_v7().to_string();
+            channels
+                .iter()
+                .map(move |c| (n, *c, notification_id.clone()))
+        })
+        .map(|(n, channel, notification_id)| NewRow {
             id: uuid::Uuid::now_v7().to_string(),
-            notification_id: uuid::Uuid::now_v7().to_string(),
-            dedupe_key: format!("{}:{}:{}", n.key, n.member_id, Channel::InApp.as_str()),
+            notification_id,
+            dedupe_key: format!("{}:{}:{}", n.key, n.member_id, channel.as_str()),
             event: n.event,
-            channel: Channel::InApp,
+            channel,
             member_id: Some(n.member_id.clone()),
             request_id: n
                 .data
@@ -107,8 +122,9 @@ pub fn enqueue(conn: &mut DbConnection, at: NaiveDateTime, notices: &[Notice]) -
     Ok(())
 }
 
-/// Claims up to `limit` due rows for `lease`: pending ones whose `run_at` has come, and rows whose
-/// lease ran out (their worker died). Each claimed row's `attempts` goes up by one and its
+/// Claims up to `limit` due rows of `channels` (those the claiming instance can deliver) for
+/// `lease`: pending ones whose `run_at` has come, and rows whose lease ran out (their worker
+/// died). Each claimed row's `attempts` goes up by one and its
 /// `lease_until` is its claim's mark. On PostgreSQL one statement, `FOR UPDATE SKIP LOCKED`, so
 /// workers of several instances never claim the same row; on SQLite the writer serializes claims.
 pub fn claim(
@@ -116,13 +132,15 @@ pub fn claim(
     now: NaiveDateTime,
     lease: Duration,
     limit: i64,
+    channels: &[Channel],
 ) -> AppResult<Vec<OutboxRow>> {
     let until = now + lease;
     match conn {
         DbConnection::Postgresql(pg) => Ok(diesel::sql_query(
             "UPDATE outbox SET state = $4, lease_until = $1, attempts = attempts + 1 \
              WHERE id IN (SELECT id FROM outbox \
-               WHERE (state = $5 AND run_at <= $2) OR (state = $4 AND lease_until < $2) \
+               WHERE ((state = $5 AND run_at <= $2) OR (state = $4 AND lease_until < $2)) \
+                 AND channel = ANY($6) \
                ORDER BY run_at LIMIT $3 FOR UPDATE SKIP LOCKED) \
              RETURNING *",
         )
@@ -131,6 +149,7 @@ pub fn claim(
         .bind::<BigInt, _>(limit)
         .bind::<Text, _>(DeliveryState::Sending)
         .bind::<Text, _>(DeliveryState::Pending)
+        .bind::<Array<Text>, _>(channels)
         .load(pg)?),
         DbConnection::Sqlite(_) => {
             let due = outbox::state
@@ -141,6 +160,7 @@ pub fn claim(
                     .and(outbox::lease_until.lt(now)));
             let ids: Vec<String> = outbox::table
                 .filter(due)
+                .filter(outbox::channel.eq_any(channels))
                 .order(outbox::run_at.asc())
                 .limit(limit)
                 .select(outbox::id)
@@ -229,23 +249,31 @@ pub fn finish(
 /// counted.
 pub fn release(conn: &mut DbConnection, rows: &[OutboxRow]) -> AppResult<()> {
     for row in rows {
-        let Some(lease) = row.lease_until else {
-            continue;
-        };
-        diesel::update(
-            outbox::table
-                .filter(outbox::id.eq(&row.id))
-                .filter(outbox::state.eq(DeliveryState::Sending))
-                .filter(outbox::lease_until.eq(lease)),
-        )
-        .set((
-            outbox::state.eq(DeliveryState::Pending),
-            outbox::lease_until.eq(None::<NaiveDateTime>),
-            outbox::attempts.eq(outbox::attempts - 1),
-        ))
-        .execute(conn)?;
+        postpone(conn, row, row.run_at)?;
     }
     Ok(())
+}
+
+/// Puts a claimed row off until `until` without counting the attempt (an email waiting for
+/// the end of its recipient's quiet hours), only while the claim holds.
+pub fn postpone(conn: &mut DbConnection, row: &OutboxRow, until: NaiveDateTime) -> AppResult<bool> {
+    let Some(lease) = row.lease_until else {
+        return Ok(false);
+    };
+    let changed = diesel::update(
+        outbox::table
+            .filter(outbox::id.eq(&row.id))
+            .filter(outbox::state.eq(DeliveryState::Sending))
+            .filter(outbox::lease_until.eq(lease)),
+    )
+    .set((
+        outbox::state.eq(DeliveryState::Pending),
+        outbox::run_at.eq(until),
+        outbox::lease_until.eq(None::<NaiveDateTime>),
+        outbox::attempts.eq(outbox::attempts - 1),
+    ))
+    .execute(conn)?;
+    Ok(changed == 1)
 }
 
 /// When the oldest notice still owed was due: pending and due, or claimed by a worker whose

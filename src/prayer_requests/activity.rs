@@ -233,6 +233,7 @@ async fn post_to(
     let body =
         validate::text("body", &input.body, 1, max).map_err(|e| AppError::Validation(vec![e]))?;
     let viewer = Viewer::from(&user);
+    let channels = state.channels;
     let post = state
         .db
         .write(move |conn| {
@@ -252,7 +253,7 @@ async fn post_to(
             store::insert_post(conn, thread, &row)?;
             if thread == Thread::Updates {
                 let news = notices::update(conn, &request.id, &row.id, &viewer.id)?;
-                outbox::enqueue(conn, at, &news)?;
+                outbox::enqueue(conn, at, channels, &news)?;
             }
             let ctx = Context::load(conn, &viewer, at.date(), [row.author_id.clone()])?;
             Ok(ctx.post(&request, row))

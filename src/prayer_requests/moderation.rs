@@ -26,12 +26,13 @@ async fn moderate(
     let user = caller.member(&state.db).await?;
     access::require_moderator(&user)?;
     let viewer = viewer_of(&user);
+    let channels = state.channels;
     let view = state
         .db
         .write(move |conn| {
             let row = store::find_visible(conn, &viewer, &id)?;
             let changes = decide(&row)?;
-            change_and_render(conn, &viewer, &row, &changes)
+            change_and_render(conn, channels, &viewer, &row, &changes)
         })
         .await?;
     Ok(web::Json(view))

@@ -15,7 +15,7 @@ use crate::db::schema::{
 };
 use crate::db::DbConnection;
 use crate::error::AppResult;
-use crate::outbox::{self, Event, Notice};
+use crate::outbox::{self, Channel, Event, Notice};
 use crate::teams::model::TeamRole;
 
 /// Everyone who prayed for `request_id` or carries it now.
@@ -187,6 +187,7 @@ fn urgent(
 /// for a new one).
 pub fn if_now_urgent(
     conn: &mut DbConnection,
+    channels: &[Channel],
     before: Option<&RequestRow>,
     after: &RequestRow,
     author: &str,
@@ -196,7 +197,7 @@ pub fn if_now_urgent(
     let urgent_active = |r: &RequestRow| r.urgent && r.status_on(today) == Status::Active;
     if urgent_active(after) && !before.is_some_and(urgent_active) {
         let news = urgent(conn, after, author, at)?;
-        outbox::enqueue(conn, at, &news)?;
+        outbox::enqueue(conn, at, channels, &news)?;
     }
     Ok(())
 }

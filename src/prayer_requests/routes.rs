@@ -26,7 +26,7 @@ use crate::db::DbConnection;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::validate::{self, Validator};
 use crate::http::{Json, JsonOrEmpty, Page, PageParams, Query};
-use crate::outbox;
+use crate::outbox::{self, Channel};
 use crate::state::AppState;
 use crate::time::now;
 
@@ -73,16 +73,18 @@ pub fn render(
 }
 
 /// Applies `changes` to the request `id`, then reads it back and renders it for `viewer`: the
-/// tail of every action that changes a request.
+/// tail of every action that changes a request, which announces it when it became urgent
+/// (written for `channels`).
 pub(super) fn change_and_render(
     conn: &mut DbConnection,
+    channels: &[Channel],
     viewer: &Viewer,
     before: &RequestRow,
     changes: &RequestChanges,
 ) -> AppResult<PrayerRequest> {
     store::update(conn, &before.id, changes)?;
     let row = store::get(conn, &before.id)?;
-    notices::if_now_urgent(conn, Some(before), &row, &viewer.id, now())?;
+    notices::if_now_urgent(conn, channels, Some(before), &row, &viewer.id, now())?;
     render(conn, viewer, row)
 }
 
@@ -161,6 +163,7 @@ pub async fn create_request(
     check_expiry(&mut v, expires_on, today);
     let require_approval = state.config.require_approval;
     let mut errors = v.into_errors();
+    let channels = state.channels;
     let view = caller
         .write(&state.db, move |conn, user| {
             let status = if require_approval && !user.role.is_leader() {
@@ -211,7 +214,7 @@ pub async fn create_request(
                 updated_at: at,
             };
             store::insert(conn, &row)?;
-            notices::if_now_urgent(conn, None, &row, &viewer.id, at)?;
+            notices::if_now_urgent(conn, channels, None, &row, &viewer.id, at)?;
             let ctx = Context::known(&viewer, today, &user, Some((category.id, category.name)));
             Ok(ctx.request(row))
         })
@@ -367,6 +370,7 @@ pub async fn update_request(
     let user = caller.member(&state.db).await?;
     let viewer = viewer_of(&user);
     let require_approval = state.config.require_approval && !user.role.is_leader();
+    let channels = state.channels;
     let view = state
         .db
         .write(move |conn| {
@@ -423,7 +427,7 @@ pub async fn update_request(
                 updated_at: Some(now()),
                 ..Default::default()
             };
-            change_and_render(conn, &viewer, &row, &changes)
+            change_and_render(conn, channels, &viewer, &row, &changes)
         })
         .await?;
     Ok(web::Json(view))
@@ -487,6 +491,7 @@ pub async fn answer_request(
         None => None,
     };
     let viewer = viewer_of(&user);
+    let channels = state.channels;
     let view = state
         .db
         .write(move |conn| {
@@ -503,8 +508,8 @@ pub async fn answer_request(
                 ..Default::default()
             };
             let news = notices::answered(conn, &row.id, &viewer.id, at)?;
-            outbox::enqueue(conn, at, &news)?;
-            change_and_render(conn, &viewer, &row, &changes)
+            outbox::enqueue(conn, at, channels, &news)?;
+            change_and_render(conn, channels, &viewer, &row, &changes)
         })
         .await?;
     Ok(web::Json(view))
@@ -533,6 +538,7 @@ pub async fn reopen_request(
     let user = caller.member(&state.db).await?;
     let viewer = viewer_of(&user);
     let days = state.config.request_expiry_days;
+    let channels = state.channels;
     let view = state
         .db
         .write(move |conn| {
@@ -552,7 +558,7 @@ pub async fn reopen_request(
                 updated_at: Some(at),
                 ..Default::default()
             };
-            change_and_render(conn, &viewer, &row, &changes)
+            change_and_render(conn, channels, &viewer, &row, &changes)
         })
         .await?;
     Ok(web::Json(view))

@@ -261,11 +261,16 @@ impl Schedule {
 /// Local midnight starting `day` in `tz`, as an instant (the first instant of the day where
 /// midnight itself is skipped).
 pub fn day_start_in(tz: Tz, day: NaiveDate) -> DateTime<Utc> {
-    let midnight = day.and_time(NaiveTime::MIN);
-    match tz.from_local_datetime(&midnight) {
+    local_instant(tz, day.and_time(NaiveTime::MIN))
+}
+
+/// The instant a wall-clock time in `tz` names: the earlier one when the clocks go back and it
+/// happens twice, the end of the gap when the clocks go forward over it.
+pub fn local_instant(tz: Tz, label: NaiveDateTime) -> DateTime<Utc> {
+    match tz.from_local_datetime(&label) {
         LocalResult::Single(t) => t.with_timezone(&Utc),
         LocalResult::Ambiguous(a, _) => a.with_timezone(&Utc),
-        LocalResult::None => after_gap(tz, midnight),
+        LocalResult::None => after_gap(tz, label),
     }
 }
 

@@ -37,6 +37,7 @@ const MATRIX: &[(&str, &str, Floor, &str)] = &[
     ("POST", "/api/v1/auth/logout", Public, ""),
     ("POST", "/api/v1/public/prayer-requests", Public, ""),
     ("GET", "/api/v1/calendar/{token}.ics", Public, ""),
+    ("POST", "/api/v1/unsubscribe/{token}", Public, ""),
     ("GET", "/api/v1/me", Member, ""),
     ("PATCH", "/api/v1/me", Member, ""),
     ("DELETE", "/api/v1/me", Member, ""),

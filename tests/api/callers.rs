@@ -36,6 +36,7 @@ const ROWS: &[(&str, &str, &str, &str)] = &[
     ("POST", "/api/v1/auth/logout", "{}", "YYYYYYY"),
     ("POST", "/api/v1/public/prayer-requests", "{}", "YYYYYYY"),
     ("GET", "/api/v1/calendar/{calendar}.ics", "", "YYYYYYY"),
+    ("POST", "/api/v1/unsubscribe/{unsubscribe}", "", "YYYYYYY"),
     ("GET", "/api/v1/me", "", "NYYYYYY"),
     ("PATCH", "/api/v1/me", "{}", "NYYYYYY"),
     // Without the password: refused as invalid, after authorization, erasing nobody.
@@ -311,6 +312,8 @@ struct Scene {
     signup: String,
     fast: String,
     calendar: String,
+    /// A one-click unsubscribe token of the team member's, as an email carries.
+    unsubscribe: String,
 }
 
 fn id(v: &Value) -> String {
@@ -413,6 +416,11 @@ async fn scene(app: &TestApp, people: &People, n: usize) -> Scene {
         .and_then(|last| last.strip_suffix(".ics"))
         .expect("a token in the url")
         .to_string();
+    let unsubscribe =
+        intercede::notify::unsubscribe::Unsubscribes::new(crate::helpers::TEST_SECRET).token(
+            &people.team_member().id,
+            intercede::outbox::Event::RequestUpdate,
+        );
     Scene {
         n,
         team,
@@ -423,6 +431,7 @@ async fn scene(app: &TestApp, people: &People, n: usize) -> Scene {
         signup,
         fast,
         calendar,
+        unsubscribe,
     }
 }
 
@@ -437,6 +446,7 @@ fn fill(template: &str, scene: &Scene, people: &People) -> String {
         .replace("{signup}", &scene.signup)
         .replace("{fast}", &scene.fast)
         .replace("{calendar}", &scene.calendar)
+        .replace("{unsubscribe}", &scene.unsubscribe)
         .replace("{plain}", &people.plain().id)
         .replace("{team_member}", &people.team_member().id)
         .replace("{requester}", &people.requester.id)
@@ -448,7 +458,10 @@ async fn every_operation_has_a_row_for_every_caller() {
     let (ops, _) = spec_operations(&app).await;
     let rows: BTreeSet<(String, String)> = ROWS
         .iter()
-        .map(|(m, p, _, _)| (m.to_string(), p.replace("{calendar}", "{token}")))
+        .map(|(m, p, _, _)| {
+            let p = p.replace("{calendar}", "{token}");
+            (m.to_string(), p.replace("{unsubscribe}", "{token}"))
+        })
         .map(|(m, p)| (m, normalise(&p)))
         .collect();
     let ops: BTreeSet<(String, String)> =

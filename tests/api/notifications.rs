@@ -9,7 +9,7 @@ use crate::helpers::{Session, TestApp};
 use crate::teams::{church, Church};
 
 /// The member's inbox, waiting (at most 10 s) until it holds at least `n` notifications.
-async fn inbox(app: &TestApp, who: &Session, n: usize) -> Vec<Value> {
+pub async fn inbox(app: &TestApp, who: &Session, n: usize) -> Vec<Value> {
     let start = Instant::now();
     loop {
         let items = app
@@ -429,6 +429,7 @@ async fn notices_of_a_change_that_rolls_back_are_never_sent() {
             intercede::outbox::enqueue(
                 conn,
                 intercede::time::now(),
+                &[intercede::outbox::Channel::InApp],
                 &[intercede::outbox::Notice {
                     event: intercede::outbox::Event::RequestUpdate,
                     member_id: member,
@@ -590,6 +591,7 @@ async fn the_same_notice_enqueued_twice_is_delivered_once() {
             intercede::outbox::enqueue(
                 conn,
                 intercede::time::now(),
+                &[intercede::outbox::Channel::InApp],
                 &[intercede::outbox::Notice {
                     event: intercede::outbox::Event::RequestUpdate,
                     member_id: member,
@@ -769,7 +771,12 @@ async fn a_worker_stopped_while_draining_hands_back_what_it_held_and_nothing_is_
                 key: format!("request.update:drain-{i}"),
             })
             .collect();
-        intercede::outbox::enqueue(conn, intercede::time::now(), &notices)
+        intercede::outbox::enqueue(
+            conn,
+            intercede::time::now(),
+            &[intercede::outbox::Channel::InApp],
+            &notices,
+        )
     })
     .await
     .unwrap();

@@ -26,7 +26,11 @@ pub struct Church {
 }
 
 pub async fn church() -> Church {
-    let app = spawn_app().await;
+    church_in(spawn_app().await).await
+}
+
+/// The same church in an app started by the caller (with its own configuration).
+pub async fn church_in(app: TestApp) -> Church {
     let admin = app.admin("Ada").await;
     let leader = app.leader(&admin, "Lea").await;
     let mut people = Vec::new();
