@@ -19,7 +19,7 @@ use crate::openapi::{self, RouteTable};
 use crate::state::AppState;
 use crate::{
     accounts, assignments, categories, fasts, health, http, notify, prayer_requests, privacy,
-    teams, telemetry, watches,
+    teams, telemetry, watches, webhooks,
 };
 
 pub struct Application {
@@ -107,7 +107,8 @@ impl Application {
                         .configure(notify::inbox::routes)
                         .configure(notify::deliveries::routes)
                         .configure(notify::preferences::routes)
-                        .configure(notify::unsubscribe::routes),
+                        .configure(notify::unsubscribe::routes)
+                        .configure(webhooks::routes::routes),
                 )
                 .service(health::healthz)
                 .service(health::readyz)

@@ -97,6 +97,9 @@ pub struct Config {
     /// Where email goes; `None` (no `SMTP_URL`): the service sends no email and writes none to
     /// its outbox.
     pub mail: Option<MailConfig>,
+    /// `WEBHOOK_ALLOW_PRIVATE`: webhooks may point at private, loopback and link-local addresses
+    /// (a receiver on the church's own network; the tests' receiver on loopback).
+    pub webhook_allow_private: bool,
 }
 
 /// The SMTP relay and the sender (`SMTP_URL`, `MAIL_FROM`).
@@ -219,6 +222,7 @@ impl Config {
             workers: None,
             workers_enabled: boolean(&var, "WORKERS_ENABLED", true)?,
             mail: mail(var("SMTP_URL"), var("MAIL_FROM"))?,
+            webhook_allow_private: boolean(&var, "WEBHOOK_ALLOW_PRIVATE", false)?,
         })
     }
 

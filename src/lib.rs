@@ -55,3 +55,5 @@ pub mod telemetry;
 pub mod time;
 /// Prayer watches: slots, signups, coverage, check-ins, calendar feeds.
 pub mod watches;
+/// Webhooks admins register, and their delivery log.
+pub mod webhooks;

@@ -38,7 +38,8 @@ problem (`application/problem+json`).",
         (name = "Prayer watches", description = "Slots of prayer around the clock, signups, coverage and check-ins"),
         (name = "Group fasts", description = "Fasts a congregation or team keeps together"),
         (name = "Calendar", description = "A member's secret calendar feed"),
-        (name = "Notifications", description = "What the service tells a member: the in-app inbox"),
+        (name = "Notifications", description = "What the service tells a member: the in-app inbox, email, preferences"),
+        (name = "Webhooks", description = "Signed deliveries of events to the church's other systems (Standard Webhooks)"),
         (name = "Privacy", description = "Audit log, export of one's data, erasure"),
         (name = "Operations", description = "Health probes"),
     )
@@ -70,6 +71,7 @@ pub fn document() -> OpenApiDoc {
         notify::deliveries::DeliveriesApi::openapi(),
         notify::preferences::PreferencesApi::openapi(),
         notify::unsubscribe::UnsubscribeApi::openapi(),
+        crate::webhooks::routes::WebhooksApi::openapi(),
     ] {
         doc.merge(under_api_prefix(api));
     }

@@ -191,7 +191,7 @@ pub async fn create_assignment(
             let row = new_row(&request.id, team_id, member.map(|m| m.id), &user.id, at);
             store::insert(conn, &row)?;
             let news = notices::created(conn, &row)?;
-            outbox::enqueue(conn, at, channels, &news)?;
+            outbox::tell(conn, at, channels, &[news])?;
             render(row, &viewer)
         })
         .await?;
@@ -281,10 +281,10 @@ pub async fn auto_assign(
                     at,
                 );
                 store::insert(conn, &row)?;
-                announced.extend(notices::created(conn, &row)?);
+                announced.push(notices::created(conn, &row)?);
                 placed.push(render(row, &viewer)?);
             }
-            outbox::enqueue(conn, at, channels, &announced)?;
+            outbox::tell(conn, at, channels, &announced)?;
             Ok(placed)
         })
         .await?;

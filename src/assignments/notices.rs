@@ -1,5 +1,5 @@
-//! Who hears of an assignment (api.md, "Notifications"), as outbox notices written in the
-//! assignment's own transaction. Whether each may still see the request is decided again when the
+//! Who hears of an assignment (api.md, "Notifications"), as outbox news written in the
+//! assignment's own transaction (its members, and the webhooks subscribed to the event). Whether each may still see the request is decided again when the
 //! notice is delivered.
 
 use serde_json::json;
@@ -7,7 +7,7 @@ use serde_json::json;
 use super::model::AssignmentRow;
 use crate::db::DbConnection;
 use crate::error::AppResult;
-use crate::outbox::{Event, Notice};
+use crate::outbox::{Event, News};
 use crate::teams::store as teams;
 
 fn data(row: &AssignmentRow) -> serde_json::Value {
@@ -19,42 +19,37 @@ fn data(row: &AssignmentRow) -> serde_json::Value {
     })
 }
 
-fn notices(event: Event, row: &AssignmentRow, mut to: Vec<String>, not: &[&str]) -> Vec<Notice> {
+fn news(event: Event, row: &AssignmentRow, mut to: Vec<String>, not: &[&str]) -> News {
     to.sort();
     to.dedup();
     to.retain(|m| !not.contains(&m.as_str()));
-    let data = data(row);
-    to.into_iter()
-        .map(|member_id| Notice {
-            event,
-            member_id,
-            data: data.clone(),
-            key: format!("{}:{}", event.as_str(), row.id),
-        })
-        .collect()
+    News {
+        event,
+        key: format!("{}:{}", event.as_str(), row.id),
+        data: data(row),
+        members: to,
+    }
 }
 
 /// `assignment.created`: the member assigned by name; for a team assignment, the team's members.
 /// Not the assigner.
-pub fn created(conn: &mut DbConnection, row: &AssignmentRow) -> AppResult<Vec<Notice>> {
+pub fn created(conn: &mut DbConnection, row: &AssignmentRow) -> AppResult<News> {
     let to = match (&row.member_id, &row.team_id) {
         (Some(member), _) => vec![member.clone()],
         (None, Some(team)) => teams::member_ids(conn, team)?,
         (None, None) => Vec::new(),
     };
     let by = row.assigned_by.as_deref().unwrap_or_default();
-    Ok(notices(Event::AssignmentCreated, row, to, &[by]))
+    Ok(news(Event::AssignmentCreated, row, to, &[by]))
 }
 
 /// `assignment.declined`: the assigner and the team's leaders. Not the one who declined.
-pub fn declined(conn: &mut DbConnection, row: &AssignmentRow, by: &str) -> AppResult<Vec<Notice>> {
+pub fn declined(conn: &mut DbConnection, row: &AssignmentRow, by: &str) -> AppResult<News> {
     let mut to: Vec<String> = row.assigned_by.iter().cloned().collect();
     if let Some(team) = &row.team_id {
         to.extend(teams::leader_ids(conn, team)?);
     }
-    let mut notices = notices(Event::AssignmentDeclined, row, to, &[by]);
-    for notice in &mut notices {
-        notice.data["actor_id"] = json!(by);
-    }
-    Ok(notices)
+    let mut news = news(Event::AssignmentDeclined, row, to, &[by]);
+    news.data["actor_id"] = json!(by);
+    Ok(news)
 }

@@ -142,7 +142,7 @@ pub async fn update_assignment(
             let row = store::find(conn, &row.id)?.ok_or(AppError::NotFound)?;
             if row.status == AssignmentStatus::Declined {
                 let news = notices::declined(conn, &row, &user.id)?;
-                outbox::enqueue(conn, at, channels, &news)?;
+                outbox::tell(conn, at, channels, &[news])?;
             }
             render(row, &viewer)
         })

@@ -18,6 +18,7 @@ use crate::error::{AppError, AppResult, ProblemType};
 use crate::http::respond::created_or_replaced;
 use crate::http::validate;
 use crate::http::{Json, JsonOrEmpty};
+use crate::outbox::{self, Event, News};
 use crate::state::AppState;
 use crate::teams::access::require_sees_owned;
 use crate::time::{now, to_utc};
@@ -236,6 +237,24 @@ pub async fn fast_check_in(
                     updated_at: at,
                 },
             )?;
+            // Never the note: it is the participant's own.
+            let news = News::for_webhooks(
+                Event::FastCheckIn,
+                format!(
+                    "fast.check_in:{}:{}:{}:{}",
+                    fast.id,
+                    user.id,
+                    input.day,
+                    at.and_utc().timestamp_micros()
+                ),
+                serde_json::json!({
+                    "fast_id": fast.id,
+                    "member_id": user.id,
+                    "day": input.day,
+                    "kept": input.kept,
+                }),
+            );
+            outbox::tell(conn, at, &[], &[news])?;
             Ok((
                 created,
                 FastCheckIn {

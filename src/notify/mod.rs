@@ -9,4 +9,5 @@ pub mod inbox;
 pub mod preferences;
 pub mod render;
 pub mod unsubscribe;
+pub mod webhook;
 pub mod worker;

@@ -101,7 +101,12 @@ const DEFAULT_ON: bool = true;
 
 impl Preferences {
     fn defaults() -> Self {
-        let all = || Event::ALL.iter().map(|e| (*e, DEFAULT_ON)).collect();
+        let all = || {
+            Event::FOR_MEMBERS
+                .iter()
+                .map(|e| (*e, DEFAULT_ON))
+                .collect()
+        };
         Preferences {
             email: all(),
             in_app: all(),
@@ -117,6 +122,8 @@ impl Preferences {
         let map = match channel {
             Channel::InApp => &self.in_app,
             Channel::Email => &self.email,
+            // A webhook is the church's own integration, not a member's choice.
+            Channel::Webhook => return true,
         };
         map.get(&event).copied().unwrap_or(DEFAULT_ON)
     }
@@ -126,6 +133,7 @@ impl Preferences {
         let map = match channel {
             Channel::InApp => &mut self.in_app,
             Channel::Email => &mut self.email,
+            Channel::Webhook => return,
         };
         map.insert(event, on);
     }
@@ -213,7 +221,7 @@ fn checked(input: PreferencesInput) -> AppResult<Preferences> {
         ("in_app", input.in_app, &mut p.in_app),
     ] {
         for (name, on) in given.unwrap_or_default() {
-            match Event::parse(&name) {
+            match Event::parse(&name).filter(|e| Event::FOR_MEMBERS.contains(e)) {
                 Some(event) => {
                     map.insert(event, on);
                 }
@@ -221,7 +229,7 @@ fn checked(input: PreferencesInput) -> AppResult<Preferences> {
                     format!("{field}.{name}"),
                     format!(
                         "is not an event; events: {}",
-                        Event::ALL
+                        Event::FOR_MEMBERS
                             .iter()
                             .map(|e| e.as_str())
                             .collect::<Vec<_>>()

@@ -97,6 +97,14 @@ pub fn render(
             "New update".to_string(),
             format!("There is an update on {what}."),
         ),
+        Event::RequestCreated
+        | Event::PrayerLogged
+        | Event::SignupCreated
+        | Event::SignupCancelled
+        | Event::FastCheckIn
+        | Event::WebhookPing => {
+            return Err(AppError::bug("a webhook-only event addressed to a member"))
+        }
         Event::RequestAnswered => (
             "Prayer answered".to_string(),
             format!(

@@ -3,7 +3,7 @@
 //!
 //! Several instances on one PostgreSQL each run one; `FOR UPDATE SKIP LOCKED` gives each row to
 //! one of them. A row whose worker died is claimed again when its lease runs out ([`LEASE`]). On
-//! stop (SIGTERM ends the HTTP server first), the worker finishes the row in hand, hands the rest
+//! stop (SIGTERM ends the HTTP server first), the worker finishes the rows in hand, hands the rest
 //! of its batch back, and ends: nothing claimed is lost, nothing is delivered twice in-app (the
 //! inbox row and the outbox's `sent` commit together).
 
@@ -11,10 +11,12 @@ use std::time::Duration as StdDuration;
 
 use actix_web::web;
 use chrono::{Duration, NaiveDateTime};
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use rand::Rng;
 use tokio::sync::watch;
 
 use super::email::{Letter, Mailer, SendError};
+use super::webhook::{self, Poster};
 use super::{inbox, preferences, render};
 use crate::accounts::store as members;
 use crate::error::{AppError, AppResult};
@@ -26,6 +28,8 @@ use crate::time::now;
 pub const LEASE: Duration = Duration::minutes(5);
 /// Rows claimed at once.
 const BATCH: i64 = 50;
+/// Deliveries in flight at once.
+const CONCURRENT: usize = 8;
 /// How often an idle worker looks for due rows (design.md: at least every 2 seconds).
 const POLL: StdDuration = StdDuration::from_secs(1);
 
@@ -55,15 +59,20 @@ impl Worker {
                 .inspect_err(|e| tracing::error!(error = %e, "email cannot be sent: the SMTP transport did not start"))
                 .ok()
         });
-        let channels: &'static [Channel] = if mailer.is_some() {
-            &[Channel::InApp, Channel::Email]
-        } else {
-            &[Channel::InApp]
+        let poster = Poster::new(state.config.webhook_allow_private)
+            .inspect_err(|e| tracing::error!(error = %e, "webhooks cannot be sent: the HTTP client did not start"))
+            .ok();
+        let channels: &'static [Channel] = match (mailer.is_some(), poster.is_some()) {
+            (true, true) => &[Channel::InApp, Channel::Email, Channel::Webhook],
+            (true, false) => &[Channel::InApp, Channel::Email],
+            (false, true) => &[Channel::InApp, Channel::Webhook],
+            (false, false) => &[Channel::InApp],
         };
         let (stop, stopping) = watch::channel(false);
         let worker = Delivering {
             state,
             mailer,
+            poster,
             channels,
         };
         let task = actix_web::rt::spawn(run(worker, stopping));
@@ -82,6 +91,7 @@ impl Worker {
 struct Delivering {
     state: web::Data<AppState>,
     mailer: Option<Mailer>,
+    poster: Option<Poster>,
     channels: &'static [Channel],
 }
 
@@ -100,9 +110,18 @@ async fn run(worker: Delivering, mut stopping: watch::Receiver<bool>) {
             Ok(rows) => {
                 let full = rows.len() as i64 == BATCH;
                 let mut rows = rows.into_iter();
-                for row in rows.by_ref() {
-                    deliver(&worker, row).await;
-                    if *stopping.borrow() {
+                // Up to CONCURRENT deliveries at once: a slow receiver (a webhook answering
+                // after 15 s, an SMTP relay) holds one of them, not the whole batch. On stop,
+                // those in flight finish and the rest are handed back.
+                let mut in_flight = FuturesUnordered::new();
+                loop {
+                    while in_flight.len() < CONCURRENT && !*stopping.borrow() {
+                        match rows.next() {
+                            Some(row) => in_flight.push(deliver(&worker, row)),
+                            None => break,
+                        }
+                    }
+                    if in_flight.next().await.is_none() {
                         break;
                     }
                 }
@@ -152,6 +171,12 @@ async fn deliver(worker: &Delivering, row: OutboxRow) {
         (Channel::Email, None) => Err(SendError::Transient(
             "email is not configured on this instance".into(),
         )),
+        (Channel::Webhook, _) => match &worker.poster {
+            Some(poster) => webhook::deliver(state, poster, &row).await,
+            None => Err(SendError::Transient(
+                "webhooks cannot be sent from this instance".into(),
+            )),
+        },
     };
     if let Err(error) = result {
         let (error, retry) = match error {

@@ -13,7 +13,46 @@ crate::text_enum! {
         RequestUpdate => "request.update",
         /// The request was answered.
         RequestAnswered => "request.answered",
+        /// A request was submitted (webhooks only).
+        RequestCreated => "request.created",
+        /// Someone prayed for a request (webhooks only).
+        PrayerLogged => "prayer.logged",
+        /// A member signed up for watch slots (webhooks only).
+        SignupCreated => "signup.created",
+        /// A watch signup was cancelled (webhooks only).
+        SignupCancelled => "signup.cancelled",
+        /// A participant checked in on a fast day (webhooks only).
+        FastCheckIn => "fast.check_in",
+        /// An admin asked for a test delivery (webhooks only, to that webhook).
+        WebhookPing => "webhook.ping",
     }
+}
+
+impl Event {
+    /// The events members are told of (inbox and email), which preferences name.
+    pub const FOR_MEMBERS: &'static [Event] = &[
+        Event::AssignmentCreated,
+        Event::AssignmentDeclined,
+        Event::RequestUrgent,
+        Event::RequestUpdate,
+        Event::RequestAnswered,
+    ];
+
+    /// The events a webhook may subscribe to: those of members (not invitations or digests,
+    /// api.md) and the webhook-only ones. `webhook.ping` comes to any webhook on request.
+    pub const FOR_WEBHOOKS: &'static [Event] = &[
+        Event::AssignmentCreated,
+        Event::AssignmentDeclined,
+        Event::RequestUrgent,
+        Event::RequestUpdate,
+        Event::RequestAnswered,
+        Event::RequestCreated,
+        Event::PrayerLogged,
+        Event::SignupCreated,
+        Event::SignupCancelled,
+        Event::FastCheckIn,
+        Event::WebhookPing,
+    ];
 }
 
 crate::text_enum! {
@@ -23,6 +62,8 @@ crate::text_enum! {
         InApp => "in_app",
         /// An email to the member's address, over SMTP (`SMTP_URL`).
         Email => "email",
+        /// A signed HTTP POST to a webhook an admin registered.
+        Webhook => "webhook",
     }
 }
 

@@ -15,6 +15,6 @@ pub mod store;
 
 pub use events::{Channel, DeliveryState, Event};
 pub use store::{
-    claim, enqueue, finish, forget_finished_before, forget_requests, oldest_due, postpone, release,
-    Notice, OutboxRow, Outcome,
+    announce, claim, enqueue, finish, forget_finished_before, forget_requests, note_response,
+    oldest_due, postpone, release, tell, News, Notice, OutboxRow, Outcome,
 };

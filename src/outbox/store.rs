@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Text, Timestamp};
 
 use super::{Channel, DeliveryState, Event};
-use crate::db::schema::{notifications, outbox};
+use crate::db::schema::{notifications, outbox, webhooks};
 use crate::db::DbConnection;
 use crate::error::AppResult;
 
@@ -18,6 +18,55 @@ pub struct Notice {
     pub member_id: String,
     pub data: serde_json::Value,
     pub key: String,
+}
+
+/// What one change tells: the event, the key of this occurrence
+/// (`assignment.created:{assignment_id}`), the ids it is about, and the members who hear of it
+/// (none for a webhook-only event). The church's webhooks subscribed to the event hear of it too.
+#[derive(Debug, Clone)]
+pub struct News {
+    pub event: Event,
+    pub key: String,
+    pub data: serde_json::Value,
+    pub members: Vec<String>,
+}
+
+impl News {
+    /// News for no member (the webhook-only events).
+    pub fn for_webhooks(event: Event, key: String, data: serde_json::Value) -> Self {
+        News {
+            event,
+            key,
+            data,
+            members: Vec::new(),
+        }
+    }
+
+    fn notices(&self) -> impl Iterator<Item = Notice> + '_ {
+        self.members.iter().map(|member_id| Notice {
+            event: self.event,
+            member_id: member_id.clone(),
+            data: self.data.clone(),
+            key: self.key.clone(),
+        })
+    }
+}
+
+/// Writes `news` to the outbox in the caller's transaction: its members' notices on `channels`
+/// (one multi-row insert for all of them) and a delivery to each webhook subscribed to each
+/// event.
+pub fn tell(
+    conn: &mut DbConnection,
+    at: NaiveDateTime,
+    channels: &[Channel],
+    news: &[News],
+) -> AppResult<()> {
+    let notices: Vec<Notice> = news.iter().flat_map(News::notices).collect();
+    enqueue(conn, at, channels, &notices)?;
+    for n in news {
+        announce(conn, at, n.event, &n.key, &n.data, None)?;
+    }
+    Ok(())
 }
 
 #[derive(Debug, Insertable)]
@@ -39,6 +88,7 @@ struct NewRow {
     last_error: Option<String>,
     created_at: NaiveDateTime,
     sent_at: Option<NaiveDateTime>,
+    webhook_id: Option<String>,
 }
 
 /// A claimed row, as a worker delivers it.
@@ -62,6 +112,8 @@ pub struct OutboxRow {
     pub last_error: Option<String>,
     pub created_at: NaiveDateTime,
     pub sent_at: Option<NaiveDateTime>,
+    /// The webhook a `webhook` row goes to.
+    pub webhook_id: Option<String>,
 }
 
 /// Writes `notices` to the outbox in the caller's transaction, due at `at`: one row per notice
@@ -108,17 +160,87 @@ pub fn enqueue(
             last_error: None,
             created_at: at,
             sent_at: None,
+            webhook_id: None,
         })
         .collect();
+    insert(conn, &rows)
+}
+
+/// One multi-row insert; rows whose `dedupe_key` is already there are skipped.
+fn insert(conn: &mut DbConnection, rows: &[NewRow]) -> AppResult<()> {
     match conn {
         DbConnection::Postgresql(pg) => diesel::insert_into(outbox::table)
-            .values(&rows)
+            .values(rows)
             .on_conflict_do_nothing()
             .execute(pg)?,
         DbConnection::Sqlite(lite) => diesel::insert_or_ignore_into(outbox::table)
-            .values(&rows)
+            .values(rows)
             .execute(lite)?,
     };
+    Ok(())
+}
+
+/// What a change tells the church's webhooks: `event`, the ids it is about (`data`), and the
+/// key of this occurrence (`request.created:{id}`), written in the caller's transaction as one
+/// row per active webhook subscribed to `event` (or only to `only`, a ping). The body is built
+/// when it is delivered, under the privacy rules of that moment.
+pub fn announce(
+    conn: &mut DbConnection,
+    at: NaiveDateTime,
+    event: Event,
+    key: &str,
+    data: &serde_json::Value,
+    only: Option<&str>,
+) -> AppResult<()> {
+    let mut query = webhooks::table
+        .filter(webhooks::active.eq(true))
+        .select((webhooks::id, webhooks::events))
+        .into_boxed();
+    if let Some(id) = only {
+        query = query.filter(webhooks::id.eq(id));
+    }
+    let subscribed: Vec<(String, String)> = query.load(conn)?;
+    let name = serde_json::Value::from(event.as_str());
+    let rows: Vec<NewRow> = subscribed
+        .into_iter()
+        .filter(|(_, events)| {
+            only.is_some()
+                || serde_json::from_str::<Vec<serde_json::Value>>(events)
+                    .is_ok_and(|events| events.contains(&name))
+        })
+        .map(|(webhook_id, _)| NewRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            notification_id: uuid::Uuid::now_v7().to_string(),
+            dedupe_key: format!("{key}:{webhook_id}:{}", Channel::Webhook.as_str()),
+            event,
+            channel: Channel::Webhook,
+            member_id: None,
+            request_id: data
+                .get("request_id")
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_string),
+            data: data.to_string(),
+            state: DeliveryState::Pending,
+            attempts: 0,
+            run_at: at,
+            lease_until: None,
+            last_error: None,
+            created_at: at,
+            sent_at: None,
+            webhook_id: Some(webhook_id),
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    insert(conn, &rows)
+}
+
+/// Records the receiver's HTTP status for a webhook delivery's latest attempt.
+pub fn note_response(conn: &mut DbConnection, id: &str, status: Option<i32>) -> AppResult<()> {
+    diesel::update(outbox::table.find(id))
+        .set(outbox::response_status.eq(status))
+        .execute(conn)?;
     Ok(())
 }
 

@@ -80,6 +80,9 @@ pub async fn pray(
                 created_at: at,
             };
             store::record_prayer(conn, &row, &viewer.id)?;
+            let who = (!row.anonymous).then_some(viewer.id.as_str());
+            let news = notices::prayed(&row.request_id, &row.id, who);
+            outbox::tell(conn, at, &[], &[news])?;
             Ok(Context::known(&viewer, at.date(), &user, None).prayer(row))
         })
         .await?;
@@ -253,7 +256,7 @@ async fn post_to(
             store::insert_post(conn, thread, &row)?;
             if thread == Thread::Updates {
                 let news = notices::update(conn, &request.id, &row.id, &viewer.id)?;
-                outbox::enqueue(conn, at, channels, &news)?;
+                outbox::tell(conn, at, channels, &[news])?;
             }
             let ctx = Context::load(conn, &viewer, at.date(), [row.author_id.clone()])?;
             Ok(ctx.post(&request, row))

@@ -15,7 +15,7 @@ use crate::db::schema::{
 };
 use crate::db::DbConnection;
 use crate::error::AppResult;
-use crate::outbox::{self, Channel, Event, Notice};
+use crate::outbox::{self, Channel, Event, News};
 use crate::teams::model::TeamRole;
 
 /// Everyone who prayed for `request_id` or carries it now.
@@ -57,17 +57,15 @@ fn to_followers(
     author: &str,
     key: String,
     data: serde_json::Value,
-) -> AppResult<Vec<Notice>> {
-    Ok(followers(conn, request_id)?
-        .into_iter()
-        .filter(|m| m != author)
-        .map(|member_id| Notice {
-            event,
-            member_id,
-            data: data.clone(),
-            key: key.clone(),
-        })
-        .collect())
+) -> AppResult<News> {
+    let mut members = followers(conn, request_id)?;
+    members.retain(|m| m != author);
+    Ok(News {
+        event,
+        key,
+        data,
+        members,
+    })
 }
 
 /// `request.update`: a new update `update_id` by `author`.
@@ -76,7 +74,7 @@ pub fn update(
     request_id: &str,
     update_id: &str,
     author: &str,
-) -> AppResult<Vec<Notice>> {
+) -> AppResult<News> {
     to_followers(
         conn,
         Event::RequestUpdate,
@@ -94,7 +92,7 @@ pub fn answered(
     request_id: &str,
     author: &str,
     answered_at: chrono::NaiveDateTime,
-) -> AppResult<Vec<Notice>> {
+) -> AppResult<News> {
     to_followers(
         conn,
         Event::RequestAnswered,
@@ -128,7 +126,7 @@ fn urgent(
     request: &RequestRow,
     author: &str,
     at: NaiveDateTime,
-) -> AppResult<Vec<Notice>> {
+) -> AppResult<News> {
     let mut to: Vec<String> = members::table
         .filter(members::active.eq(true))
         .filter(
@@ -169,17 +167,33 @@ fn urgent(
         request.id,
         at.and_utc().timestamp_micros()
     );
-    let data = json!({"request_id": request.id});
-    Ok(to
-        .into_iter()
-        .filter(|m| m != author)
-        .map(|member_id| Notice {
-            event: Event::RequestUrgent,
-            member_id,
-            data: data.clone(),
-            key: key.clone(),
-        })
-        .collect())
+    to.retain(|m| m != author);
+    Ok(News {
+        event: Event::RequestUrgent,
+        key,
+        data: json!({"request_id": request.id}),
+        members: to,
+    })
+}
+
+/// `request.created` (webhooks only): a request was submitted, by a member or through the public
+/// form. Its ids only: never who asked, since a request may be anonymous.
+pub fn created(request: &RequestRow) -> News {
+    News::for_webhooks(
+        Event::RequestCreated,
+        format!("request.created:{}", request.id),
+        json!({"request_id": request.id}),
+    )
+}
+
+/// `prayer.logged` (webhooks only): someone prayed for `request_id`; `member_id` is who, unless
+/// they prayed anonymously (`None`).
+pub fn prayed(request_id: &str, prayer_id: &str, member_id: Option<&str>) -> News {
+    News::for_webhooks(
+        Event::PrayerLogged,
+        format!("prayer.logged:{prayer_id}"),
+        json!({"request_id": request_id, "prayer_id": prayer_id, "member_id": member_id}),
+    )
 }
 
 /// Announces `after` as urgent when this change made it an urgent, active request (created so,
@@ -197,7 +211,7 @@ pub fn if_now_urgent(
     let urgent_active = |r: &RequestRow| r.urgent && r.status_on(today) == Status::Active;
     if urgent_active(after) && !before.is_some_and(urgent_active) {
         let news = urgent(conn, after, author, at)?;
-        outbox::enqueue(conn, at, channels, &news)?;
+        outbox::tell(conn, at, channels, &[news])?;
     }
     Ok(())
 }

@@ -7,11 +7,12 @@ use super::model::{
     Kind, PublicRequestInput, Received, RequestRow, Status, Visibility, BODY_MAX, TITLE_MAX,
 };
 use super::routes::category_id;
-use super::store;
+use super::{notices, store};
 use crate::accounts::DISPLAY_NAME_MAX;
 use crate::error::{AppError, AppResult};
 use crate::http::validate::{self, Validator};
 use crate::http::Json;
+use crate::outbox;
 use crate::state::AppState;
 use crate::time::now;
 
@@ -68,38 +69,37 @@ pub async fn submit_public_request(
                 return Err(AppError::Validation(errors));
             }
             let (title, body) = (title.expect("valid"), body.expect("valid"));
-            store::insert(
-                conn,
-                &RequestRow {
-                    id: uuid::Uuid::now_v7().to_string(),
-                    title,
-                    body,
-                    category_id,
-                    kind: Kind::Prayer,
-                    on_behalf_of: None,
-                    visibility: Visibility::Leaders,
-                    urgent: false,
-                    anonymous: false,
-                    allow_comments: false,
-                    status: Status::Pending,
-                    expires_on,
-                    prayer_count: 0,
-                    intercessor_count: 0,
-                    last_prayed_at: None,
-                    requester_id: None,
-                    submitter_name: name,
-                    submitter_email: email,
-                    flagged: false,
-                    flag_reason: None,
-                    flagged_at: None,
-                    rejection_reason: None,
-                    answered_at: None,
-                    testimony: None,
-                    share_testimony: false,
-                    created_at: at,
-                    updated_at: at,
-                },
-            )
+            let row = RequestRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                title,
+                body,
+                category_id,
+                kind: Kind::Prayer,
+                on_behalf_of: None,
+                visibility: Visibility::Leaders,
+                urgent: false,
+                anonymous: false,
+                allow_comments: false,
+                status: Status::Pending,
+                expires_on,
+                prayer_count: 0,
+                intercessor_count: 0,
+                last_prayed_at: None,
+                requester_id: None,
+                submitter_name: name,
+                submitter_email: email,
+                flagged: false,
+                flag_reason: None,
+                flagged_at: None,
+                rejection_reason: None,
+                answered_at: None,
+                testimony: None,
+                share_testimony: false,
+                created_at: at,
+                updated_at: at,
+            };
+            store::insert(conn, &row)?;
+            outbox::tell(conn, at, &[], &[notices::created(&row)])
         })
         .await?;
     Ok(HttpResponse::Accepted().json(Received { status: "received" }))

@@ -214,6 +214,7 @@ pub async fn create_request(
                 updated_at: at,
             };
             store::insert(conn, &row)?;
+            outbox::tell(conn, at, channels, &[notices::created(&row)])?;
             notices::if_now_urgent(conn, channels, None, &row, &viewer.id, at)?;
             let ctx = Context::known(&viewer, today, &user, Some((category.id, category.name)));
             Ok(ctx.request(row))
@@ -508,7 +509,7 @@ pub async fn answer_request(
                 ..Default::default()
             };
             let news = notices::answered(conn, &row.id, &viewer.id, at)?;
-            outbox::enqueue(conn, at, channels, &news)?;
+            outbox::tell(conn, at, channels, &[news])?;
             change_and_render(conn, channels, &viewer, &row, &changes)
         })
         .await?;

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use actix_web::{delete, get, post, web, HttpResponse};
 use chrono::{Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
+use serde_json::json;
 use utoipa::OpenApi;
 
 use super::access::{manages, require_visible};
@@ -24,6 +25,7 @@ use crate::error::{AppError, AppResult, ProblemType};
 use crate::http::respond::created_or_replaced;
 use crate::http::validate;
 use crate::http::{Json, Page, PageParams, Query};
+use crate::outbox::{self, Event, News};
 use crate::state::AppState;
 use crate::time::{now, to_utc};
 
@@ -195,6 +197,7 @@ pub async fn sign_up(
                 })
                 .collect();
             store::insert_signup(conn, &row, &held_rows)?;
+            outbox::tell(conn, row.created_at, &[], &[signed_up(&row)])?;
             Ok((true, render(conn, &schedule, vec![row])?.remove(0)))
         })
         .await?;
@@ -310,13 +313,13 @@ pub async fn cancel_signup(
                     ));
                 }
                 store::release_from(conn, &signup, signup.slot_start, None)?;
-                return Ok(());
+                return outbox::tell(conn, now(), &[], &[cancelled(&signup, None)]);
             }
             let from = query.from.unwrap_or_else(|| schedule.today(Utc::now()));
             let from_instant = schedule.day_start_instant(from).naive_utc();
             let until = from.pred_opt();
             store::release_from(conn, &signup, from_instant, until)?;
-            Ok(())
+            outbox::tell(conn, now(), &[], &[cancelled(&signup, Some(from))])
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -451,4 +454,37 @@ pub async fn my_watch_slots(
         })
         .await?;
     Ok(web::Json(list))
+}
+
+/// `signup.created` (webhooks only).
+fn signed_up(row: &SignupRow) -> News {
+    News::for_webhooks(
+        Event::SignupCreated,
+        format!("signup.created:{}", row.id),
+        json!({
+            "watch_id": row.watch_id,
+            "signup_id": row.id,
+            "member_id": row.member_id,
+            "slot_start": to_utc(row.slot_start).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "repeat_weekly": row.repeat_weekly,
+        }),
+    )
+}
+
+/// `signup.cancelled` (webhooks only): the whole signup, or a weekly one's slots `from` a date.
+fn cancelled(row: &SignupRow, from: Option<NaiveDate>) -> News {
+    News::for_webhooks(
+        Event::SignupCancelled,
+        format!(
+            "signup.cancelled:{}:{}",
+            row.id,
+            now().and_utc().timestamp_micros()
+        ),
+        json!({
+            "watch_id": row.watch_id,
+            "signup_id": row.id,
+            "member_id": row.member_id,
+            "from": from.map(|d| d.to_string()),
+        }),
+    )
 }

@@ -52,6 +52,25 @@ const MATRIX: &[(&str, &str, Floor, &str)] = &[
     ("GET", "/api/v1/me/notification-preferences", Member, ""),
     ("PUT", "/api/v1/me/notification-preferences", Member, ""),
     ("GET", "/api/v1/notification-deliveries", Admin, ""),
+    (
+        "POST",
+        "/api/v1/webhooks",
+        Admin,
+        r#"{"url":"https://93.184.216.34/hook","events":["fast.check_in"]}"#,
+    ),
+    ("GET", "/api/v1/webhooks", Admin, ""),
+    ("GET", "/api/v1/webhooks/{id}", Admin, ""),
+    ("PATCH", "/api/v1/webhooks/{id}", Admin, ""),
+    ("DELETE", "/api/v1/webhooks/{id}", Admin, ""),
+    ("POST", "/api/v1/webhooks/{id}/rotate-secret", Admin, ""),
+    ("POST", "/api/v1/webhooks/{id}/ping", Admin, ""),
+    ("GET", "/api/v1/webhooks/{id}/deliveries", Admin, ""),
+    (
+        "POST",
+        "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver",
+        Admin,
+        "",
+    ),
     ("GET", "/api/v1/members", Leader, ""),
     ("GET", "/api/v1/members/{id}", Leader, ""),
     (
@@ -170,6 +189,7 @@ fn concrete(path: &str) -> String {
         .replace("{id}", NO_SUCH_ID)
         .replace("{member_id}", NO_SUCH_ID)
         .replace("{signup_id}", NO_SUCH_ID)
+        .replace("{delivery_id}", NO_SUCH_ID)
 }
 
 /// Every (method, path) of the served OpenAPI document, and the document.

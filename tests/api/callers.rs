@@ -57,6 +57,35 @@ const ROWS: &[(&str, &str, &str, &str)] = &[
         "NYYYYYY",
     ),
     ("GET", "/api/v1/notification-deliveries", "", "NNNNNNY"),
+    (
+        "POST",
+        "/api/v1/webhooks",
+        r#"{"url":"https://93.184.216.34/{n}","events":["fast.check_in"]}"#,
+        "NNNNNNY",
+    ),
+    ("GET", "/api/v1/webhooks", "", "NNNNNNY"),
+    ("GET", "/api/v1/webhooks/{webhook}", "", "NNNNNNY"),
+    ("PATCH", "/api/v1/webhooks/{webhook}", "{}", "NNNNNNY"),
+    ("DELETE", "/api/v1/webhooks/{webhook}", "", "NNNNNNY"),
+    (
+        "POST",
+        "/api/v1/webhooks/{webhook}/rotate-secret",
+        "",
+        "NNNNNNY",
+    ),
+    ("POST", "/api/v1/webhooks/{webhook}/ping", "", "NNNNNNY"),
+    (
+        "GET",
+        "/api/v1/webhooks/{webhook}/deliveries",
+        "",
+        "NNNNNNY",
+    ),
+    (
+        "POST",
+        "/api/v1/webhooks/{webhook}/deliveries/{delivery}/redeliver",
+        "",
+        "NNNNNNY",
+    ),
     ("GET", "/api/v1/members", "", "NNNNNYY"),
     ("GET", "/api/v1/members/{requester}", "", "NNNNNYY"),
     (
@@ -299,6 +328,9 @@ impl People {
     fn leader(&self) -> &Session {
         &self.callers[4]
     }
+    fn admin(&self) -> &Session {
+        &self.callers[5]
+    }
 }
 
 /// The team's resources, made afresh for every call that may change them.
@@ -314,6 +346,9 @@ struct Scene {
     calendar: String,
     /// A one-click unsubscribe token of the team member's, as an email carries.
     unsubscribe: String,
+    /// A webhook, and a delivery to it (a ping).
+    webhook: String,
+    delivery: String,
 }
 
 fn id(v: &Value) -> String {
@@ -416,6 +451,22 @@ async fn scene(app: &TestApp, people: &People, n: usize) -> Scene {
         .and_then(|last| last.strip_suffix(".ics"))
         .expect("a token in the url")
         .to_string();
+    let admin = Some(people.admin().token.as_str());
+    let webhook = id(&app
+        .post(
+            "/webhooks",
+            admin,
+            json!({"url": format!("https://93.184.216.34/{n}"), "events": ["fast.check_in"]}),
+        )
+        .await
+        .expect(201));
+    app.post(&format!("/webhooks/{webhook}/ping"), admin, json!({}))
+        .await
+        .expect(202);
+    let delivery = id(&app
+        .get(&format!("/webhooks/{webhook}/deliveries"), admin)
+        .await
+        .expect(200)["items"][0]);
     let unsubscribe =
         intercede::notify::unsubscribe::Unsubscribes::new(crate::helpers::TEST_SECRET).token(
             &people.team_member().id,
@@ -432,6 +483,8 @@ async fn scene(app: &TestApp, people: &People, n: usize) -> Scene {
         fast,
         calendar,
         unsubscribe,
+        webhook,
+        delivery,
     }
 }
 
@@ -447,6 +500,8 @@ fn fill(template: &str, scene: &Scene, people: &People) -> String {
         .replace("{fast}", &scene.fast)
         .replace("{calendar}", &scene.calendar)
         .replace("{unsubscribe}", &scene.unsubscribe)
+        .replace("{webhook}", &scene.webhook)
+        .replace("{delivery}", &scene.delivery)
         .replace("{plain}", &people.plain().id)
         .replace("{team_member}", &people.team_member().id)
         .replace("{requester}", &people.requester.id)

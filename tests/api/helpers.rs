@@ -168,16 +168,20 @@ impl TestApp {
     /// Starts another instance on this app's database with its notification worker on (for an
     /// app spawned with `workers_enabled = false`).
     pub async fn start_worker(&self) -> WorkerInstance {
-        let mut config = self.config.clone();
-        config.workers_enabled = true;
-        config.bind_addr = "127.0.0.1:0".into();
-        let app = Application::build(config)
-            .await
-            .expect("the second instance starts");
-        let server = app.server_handle();
-        actix_web::rt::spawn(app.run_until_stopped());
-        WorkerInstance { server }
+        start_worker_with(self.config.clone()).await
     }
+}
+
+/// Another instance with `config` (on a test app's database), its worker on.
+pub async fn start_worker_with(mut config: Config) -> WorkerInstance {
+    config.workers_enabled = true;
+    config.bind_addr = "127.0.0.1:0".into();
+    let app = Application::build(config)
+        .await
+        .expect("the second instance starts");
+    let server = app.server_handle();
+    actix_web::rt::spawn(app.run_until_stopped());
+    WorkerInstance { server }
 }
 
 /// A signed-in member.
