@@ -18,8 +18,8 @@ use crate::notify::worker::Worker;
 use crate::openapi::{self, RouteTable};
 use crate::state::AppState;
 use crate::{
-    accounts, assignments, categories, fasts, health, http, notify, prayer_requests, privacy,
-    teams, telemetry, watches, webhooks,
+    accounts, assignments, categories, fasts, health, http, invitations, notify, prayer_requests,
+    privacy, teams, telemetry, watches, webhooks,
 };
 
 pub struct Application {
@@ -108,7 +108,9 @@ impl Application {
                         .configure(notify::deliveries::routes)
                         .configure(notify::preferences::routes)
                         .configure(notify::unsubscribe::routes)
-                        .configure(webhooks::routes::routes),
+                        .configure(webhooks::routes::routes)
+                        .configure(invitations::routes::routes)
+                        .configure(accounts::password_reset::routes),
                 )
                 .service(health::healthz)
                 .service(health::readyz)

@@ -100,6 +100,15 @@ pub struct Config {
     /// `WEBHOOK_ALLOW_PRIVATE`: webhooks may point at private, loopback and link-local addresses
     /// (a receiver on the church's own network; the tests' receiver on loopback).
     pub webhook_allow_private: bool,
+    /// `OUTBOX_LEASE_SECS`: how long a worker's claim on a notification holds before another
+    /// may take it (the time an instance that died keeps what it held). Longer than any one
+    /// delivery may take: SMTP commands time out after 30 s, webhooks after 15 s.
+    pub outbox_lease_secs: i64,
+    /// `INVITATION_TTL_HOURS`: how long an invitation's link works.
+    pub invitation_ttl_hours: i64,
+    /// `PASSWORD_RESETS_PER_HOUR`: reset emails asked for one address per hour (a client
+    /// address may ask for four times as many).
+    pub password_resets_per_hour: u32,
 }
 
 /// The SMTP relay and the sender (`SMTP_URL`, `MAIL_FROM`).
@@ -223,6 +232,10 @@ impl Config {
             workers_enabled: boolean(&var, "WORKERS_ENABLED", true)?,
             mail: mail(var("SMTP_URL"), var("MAIL_FROM"))?,
             webhook_allow_private: boolean(&var, "WEBHOOK_ALLOW_PRIVATE", false)?,
+            invitation_ttl_hours: number(&var, "INVITATION_TTL_HOURS", 168, 1..=8_760)?,
+            outbox_lease_secs: number(&var, "OUTBOX_LEASE_SECS", 300, 10..=3_600)?,
+            password_resets_per_hour: number(&var, "PASSWORD_RESETS_PER_HOUR", 5, 1..=1_000_000)?
+                as u32,
         })
     }
 

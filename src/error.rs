@@ -257,6 +257,9 @@ pub enum AppError {
     /// The request conflicts with the current state (duplicate, full, last admin...).
     #[error("{detail}")]
     Conflict { kind: ProblemType, detail: String },
+    /// A link that existed and is dead for good: expired, or already used (410).
+    #[error("{0}")]
+    Gone(String),
     /// Auto-assign found fewer intercessors with room than it was asked for.
     #[error("{detail}")]
     NotEnough { detail: String, available: i64 },
@@ -382,6 +385,7 @@ impl ResponseError for AppError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict { .. } | AppError::NotEnough { .. } => StatusCode::CONFLICT,
+            AppError::Gone(_) => StatusCode::GONE,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,

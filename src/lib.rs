@@ -29,6 +29,8 @@ pub mod fasts;
 pub mod health;
 /// Request extractors, pagination and validation.
 pub mod http;
+/// Invitations to join, and accepting them.
+pub mod invitations;
 /// The C allocator's settings, for a bounded peak memory.
 pub mod memory;
 /// Delivering notifications: the worker, what each says, the in-app inbox.

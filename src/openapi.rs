@@ -39,6 +39,7 @@ problem (`application/problem+json`).",
         (name = "Group fasts", description = "Fasts a congregation or team keeps together"),
         (name = "Calendar", description = "A member's secret calendar feed"),
         (name = "Notifications", description = "What the service tells a member: the in-app inbox, email, preferences"),
+        (name = "Invitations", description = "Bringing a new member in by an emailed link"),
         (name = "Webhooks", description = "Signed deliveries of events to the church's other systems (Standard Webhooks)"),
         (name = "Privacy", description = "Audit log, export of one's data, erasure"),
         (name = "Operations", description = "Health probes"),
@@ -72,6 +73,8 @@ pub fn document() -> OpenApiDoc {
         notify::preferences::PreferencesApi::openapi(),
         notify::unsubscribe::UnsubscribeApi::openapi(),
         crate::webhooks::routes::WebhooksApi::openapi(),
+        crate::invitations::routes::InvitationsApi::openapi(),
+        crate::accounts::password_reset::PasswordResetApi::openapi(),
     ] {
         doc.merge(under_api_prefix(api));
     }

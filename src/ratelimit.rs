@@ -51,15 +51,25 @@ pub struct RateLimits {
     pub login_per_address: Limiter,
     pub login_per_account: Limiter,
     pub public_requests_per_address: Limiter,
+    /// Password reset emails asked for one address.
+    pub resets_per_email: Limiter,
+    /// Password reset emails asked for from one client address (four times the per-address
+    /// limit: a household shares one).
+    pub resets_per_client: Limiter,
 }
 
 impl RateLimits {
-    pub fn new(login_per_minute: u32, public_per_hour: u32) -> Self {
+    pub fn new(login_per_minute: u32, public_per_hour: u32, resets_per_hour: u32) -> Self {
         Self {
             login_per_address: Limiter::new(login_per_minute, Duration::from_secs(60)),
             // An account is attacked from many addresses: hold it to a third of one address's limit.
             login_per_account: Limiter::new((login_per_minute / 3).max(1), Duration::from_secs(60)),
             public_requests_per_address: Limiter::new(public_per_hour, Duration::from_secs(3600)),
+            resets_per_email: Limiter::new(resets_per_hour, Duration::from_secs(3600)),
+            resets_per_client: Limiter::new(
+                resets_per_hour.saturating_mul(4),
+                Duration::from_secs(3600),
+            ),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! What every handler shares: configuration, the database, token keys and rate limits.
 
+use crate::auth::links::LinkKeys;
 use crate::auth::passwords;
 use crate::auth::tokens::TokenService;
 use crate::config::Config;
@@ -20,6 +21,8 @@ pub struct AppState {
     pub channels: &'static [Channel],
     /// Signs the one-click unsubscribe links of emails.
     pub unsubscribes: Unsubscribes,
+    /// Makes the tokens of invitation and password reset links.
+    pub links: LinkKeys,
 }
 
 impl AppState {
@@ -29,9 +32,11 @@ impl AppState {
             limits: RateLimits::new(
                 config.login_attempts_per_minute,
                 config.public_requests_per_hour,
+                config.password_resets_per_hour,
             ),
             decoy_hash: passwords::decoy_hash(),
             unsubscribes: Unsubscribes::new(config.jwt_secret.bytes()),
+            links: LinkKeys::new(config.jwt_secret.bytes()),
             channels: if config.mail.is_some() {
                 &[Channel::InApp, Channel::Email]
             } else {

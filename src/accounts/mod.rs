@@ -1,6 +1,7 @@
 //! Accounts: registration, sign-in sessions, one's own profile, and the members directory.
 
 pub mod model;
+pub mod password_reset;
 pub mod routes;
 pub mod sessions;
 pub mod store;

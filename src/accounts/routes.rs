@@ -56,7 +56,7 @@ fn client_address(req: &HttpRequest) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-async fn token_pair(state: &AppState, member_id: String) -> AppResult<TokenPair> {
+pub(crate) async fn token_pair(state: &AppState, member_id: String) -> AppResult<TokenPair> {
     let ttl = state.config.refresh_token_ttl_secs;
     let id = member_id.clone();
     let refresh_token = state
@@ -303,18 +303,10 @@ pub async fn change_password(
         ));
     }
     let hash = passwords::hash_blocking(input.new_password).await?;
+    let channels = state.channels;
     state
         .db
-        .write(move |conn| {
-            let at = now();
-            let changes = MemberChanges {
-                password_hash: Some(hash),
-                updated_at: Some(at),
-                ..Default::default()
-            };
-            store::update(conn, &user.id, &changes)?;
-            store::revoke_all_for_member(conn, &user.id, at)
-        })
+        .write(move |conn| super::password_reset::set_password(conn, channels, &user.id, hash))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -2,6 +2,7 @@
 //! role checks handlers call first.
 
 pub mod extractor;
+pub mod links;
 pub mod member;
 pub mod passwords;
 pub mod roles;

@@ -313,6 +313,35 @@ diesel::table! {
 }
 
 diesel::table! {
+    invitations (id) {
+        id -> Text,
+        email -> Text,
+        role -> Text,
+        team_id -> Nullable<Text>,
+        team_role -> Nullable<Text>,
+        token_hash -> Text,
+        status -> Text,
+        invited_by -> Nullable<Text>,
+        member_id -> Nullable<Text>,
+        expires_at -> Timestamp,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    password_resets (id) {
+        id -> Text,
+        member_id -> Text,
+        token_hash -> Text,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        ended_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     webhooks (id) {
         id -> Text,
         url -> Text,
@@ -357,6 +386,8 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(
+    invitations,
+    password_resets,
     webhooks,
     members,
     outbox,

@@ -50,6 +50,9 @@ fn smtp_runtime() -> &'static tokio::runtime::Runtime {
     })
 }
 
+const ACCOUNT_FOOTER: &str = "You receive this email because someone asked for it with this \
+address. If it was not you, you can ignore it.";
+
 /// The SMTP transport and what every message shares.
 pub struct Mailer {
     /// Always `Some` until dropped (see the `Drop` impl).
@@ -66,8 +69,9 @@ pub struct Letter {
     pub rendered: Rendered,
     /// `true`: say only what kind of thing happened, with the link.
     pub discreet: bool,
-    /// The one-click unsubscribe link's token.
-    pub unsubscribe_token: String,
+    /// The one-click unsubscribe link's token; `None` for an email about one's account (an
+    /// invitation, a password reset), which no preference stops.
+    pub unsubscribe_token: Option<String>,
 }
 
 /// Why a message did not go.
@@ -124,11 +128,16 @@ impl Mailer {
         } else {
             body
         };
+        let footer = if letter.unsubscribe_token.is_some() {
+            FOOTER
+        } else {
+            ACCOUNT_FOOTER
+        };
         let text = TextPart {
             greeting: &greeting,
             body: &body,
             link: &link,
-            footer: FOOTER,
+            footer,
         }
         .render()
         .map_err(AppError::internal)?;
@@ -137,26 +146,31 @@ impl Mailer {
             greeting: &greeting,
             body: &body,
             link: &link,
-            link_label: "Open it in the app",
-            footer: FOOTER,
+            link_label: if letter.unsubscribe_token.is_some() {
+                "Open it in the app"
+            } else {
+                "Follow the link"
+            },
+            footer,
         }
         .render()
         .map_err(AppError::internal)?;
-        let unsubscribe = format!(
-            "<{}/api/v1/unsubscribe/{}>",
-            self.base_url, letter.unsubscribe_token
-        );
         let domain = self.from.email.domain().to_string();
-        Message::builder()
+        let mut message = Message::builder()
             .from(self.from.clone())
             .to(letter.to)
             .subject(title)
-            .message_id(Some(format!("<{}@{domain}>", letter.id)))
-            .raw_header(HeaderValue::new(LIST_UNSUBSCRIBE, unsubscribe))
-            .raw_header(HeaderValue::new(
-                LIST_UNSUBSCRIBE_POST,
-                "List-Unsubscribe=One-Click".to_string(),
-            ))
+            .message_id(Some(format!("<{}@{domain}>", letter.id)));
+        if let Some(token) = &letter.unsubscribe_token {
+            let unsubscribe = format!("<{}/api/v1/unsubscribe/{token}>", self.base_url);
+            message = message
+                .raw_header(HeaderValue::new(LIST_UNSUBSCRIBE, unsubscribe))
+                .raw_header(HeaderValue::new(
+                    LIST_UNSUBSCRIBE_POST,
+                    "List-Unsubscribe=One-Click".to_string(),
+                ));
+        }
+        message
             .multipart(
                 MultiPart::alternative()
                     .singlepart(

@@ -3,6 +3,7 @@
 //! inbox. Above the features (it reads requests, teams and members to render), as `app` is;
 //! features write to `crate::outbox` and never call this module.
 
+pub mod account_mail;
 pub mod deliveries;
 pub mod email;
 pub mod inbox;

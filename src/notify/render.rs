@@ -105,6 +105,9 @@ pub fn render(
         | Event::WebhookPing => {
             return Err(AppError::bug("a webhook-only event addressed to a member"))
         }
+        Event::Invitation | Event::PasswordReset | Event::PasswordChanged => {
+            return Err(AppError::bug("an account email rendered as a request's"))
+        }
         Event::RequestAnswered => (
             "Prayer answered".to_string(),
             format!(

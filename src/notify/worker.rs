@@ -2,7 +2,8 @@
 //! in batches and delivering each outside the claim's transaction.
 //!
 //! Several instances on one PostgreSQL each run one; `FOR UPDATE SKIP LOCKED` gives each row to
-//! one of them. A row whose worker died is claimed again when its lease runs out ([`LEASE`]). On
+//! one of them. A row whose worker died is claimed again when its lease runs out
+//! (`OUTBOX_LEASE_SECS`, 5 minutes: longer than any one delivery may take). On
 //! stop (SIGTERM ends the HTTP server first), the worker finishes the rows in hand, hands the rest
 //! of its batch back, and ends: nothing claimed is lost, nothing is delivered twice in-app (the
 //! inbox row and the outbox's `sent` commit together).
@@ -17,15 +18,14 @@ use tokio::sync::watch;
 
 use super::email::{Letter, Mailer, SendError};
 use super::webhook::{self, Poster};
-use super::{inbox, preferences, render};
+use super::{account_mail, inbox, preferences, render};
 use crate::accounts::store as members;
+use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
 use crate::outbox::{self, Channel, Event, OutboxRow, Outcome};
 use crate::state::AppState;
 use crate::time::now;
 
-/// How long a claim holds a row before another worker may take it.
-pub const LEASE: Duration = Duration::minutes(5);
 /// Rows claimed at once.
 const BATCH: i64 = 50;
 /// Deliveries in flight at once.
@@ -98,13 +98,14 @@ struct Delivering {
 async fn run(worker: Delivering, mut stopping: watch::Receiver<bool>) {
     let state = &worker.state;
     let channels = worker.channels;
+    let lease = Duration::seconds(state.config.outbox_lease_secs);
     loop {
         if *stopping.borrow() {
             return;
         }
         let claimed = state
             .db
-            .write(move |conn| outbox::claim(conn, now(), LEASE, BATCH, channels))
+            .write(move |conn| outbox::claim(conn, now(), lease, BATCH, channels))
             .await;
         let full = match claimed {
             Ok(rows) => {
@@ -204,7 +205,7 @@ async fn deliver(worker: &Delivering, row: OutboxRow) {
 
 /// In-app: rendered for the recipient as they are now, put in their inbox and marked sent in one
 /// transaction, only while the claim holds.
-fn deliver_in_app(conn: &mut crate::db::DbConnection, row: &OutboxRow) -> AppResult<()> {
+fn deliver_in_app(conn: &mut DbConnection, row: &OutboxRow) -> AppResult<()> {
     let at: NaiveDateTime = now();
     let member_id = row
         .member_id
@@ -235,7 +236,7 @@ fn deliver_in_app(conn: &mut crate::db::DbConnection, row: &OutboxRow) -> AppRes
 }
 
 /// What to do with a claimed email, decided from the database as it is now.
-enum EmailPlan {
+pub(super) enum EmailPlan {
     Drop(String),
     /// The recipient's quiet hours: wait until they end.
     Postpone(NaiveDateTime),
@@ -258,14 +259,22 @@ async fn deliver_email(
 ) -> Result<(), SendError> {
     let transient = |e: AppError| SendError::Transient(e.to_string());
     let planned = {
+        let writes = row.event == Event::PasswordReset;
         let row = row.clone();
-        let state = state.clone();
-        state
-            .clone()
-            .db
-            .read(move |conn| plan_email(conn, &state, &row))
-            .await
-            .map_err(transient)?
+        let shared = state.clone();
+        let plan = move |conn: &mut DbConnection| match row.event {
+            Event::Invitation => account_mail::invitation(conn, &shared, &row),
+            Event::PasswordReset => account_mail::password_reset(conn, &shared, &row),
+            Event::PasswordChanged => account_mail::password_changed(conn, &row),
+            _ => plan_email(conn, &shared, &row),
+        };
+        // A reset link is stored when its email is written: that plan writes.
+        if writes {
+            state.db.write(plan).await
+        } else {
+            state.db.read(plan).await
+        }
+        .map_err(transient)?
     };
     let at = now();
     let row = row.clone();
@@ -297,11 +306,7 @@ async fn deliver_email(
     Ok(())
 }
 
-fn plan_email(
-    conn: &mut crate::db::DbConnection,
-    state: &AppState,
-    row: &OutboxRow,
-) -> AppResult<EmailPlan> {
+fn plan_email(conn: &mut DbConnection, state: &AppState, row: &OutboxRow) -> AppResult<EmailPlan> {
     let drop = |why: &str| Ok(EmailPlan::Drop(why.to_string()));
     let member_id = row
         .member_id
@@ -331,7 +336,7 @@ fn plan_email(
         to: lettre::message::Mailbox::new(Some(member.display_name.clone()), address),
         rendered,
         discreet: prefs.discreet,
-        unsubscribe_token: state.unsubscribes.token(member_id, row.event),
+        unsubscribe_token: Some(state.unsubscribes.token(member_id, row.event)),
     })))
 }
 

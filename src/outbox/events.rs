@@ -25,6 +25,12 @@ crate::text_enum! {
         FastCheckIn => "fast.check_in",
         /// An admin asked for a test delivery (webhooks only, to that webhook).
         WebhookPing => "webhook.ping",
+        /// An invitation to join, to its address (email only).
+        Invitation => "invitation",
+        /// A password reset link (email only, whatever the preferences).
+        PasswordReset => "password.reset",
+        /// The member's password was changed (email only, whatever the preferences).
+        PasswordChanged => "password.changed",
     }
 }
 

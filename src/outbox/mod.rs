@@ -15,6 +15,6 @@ pub mod store;
 
 pub use events::{Channel, DeliveryState, Event};
 pub use store::{
-    announce, claim, enqueue, finish, forget_finished_before, forget_requests, note_response,
-    oldest_due, postpone, release, tell, News, Notice, OutboxRow, Outcome,
+    announce, claim, enqueue, enqueue_mail, finish, forget_finished_before, forget_requests,
+    note_response, oldest_due, postpone, release, tell, News, Notice, OutboxRow, Outcome,
 };

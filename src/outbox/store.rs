@@ -166,6 +166,43 @@ pub fn enqueue(
     insert(conn, &rows)
 }
 
+/// An email about one's account (an invitation, a password reset or change), which goes by
+/// email only and whatever the preferences; written only when email is among `channels`.
+/// `member_id` is `None` when the recipient is an address, not (yet) a member: `data` names
+/// it.
+pub fn enqueue_mail(
+    conn: &mut DbConnection,
+    at: NaiveDateTime,
+    channels: &[Channel],
+    event: Event,
+    key: &str,
+    member_id: Option<&str>,
+    data: &serde_json::Value,
+) -> AppResult<()> {
+    if !channels.contains(&Channel::Email) {
+        return Ok(());
+    }
+    let row = NewRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        notification_id: uuid::Uuid::now_v7().to_string(),
+        dedupe_key: format!("{key}:{}", Channel::Email.as_str()),
+        event,
+        channel: Channel::Email,
+        member_id: member_id.map(str::to_string),
+        request_id: None,
+        data: data.to_string(),
+        state: DeliveryState::Pending,
+        attempts: 0,
+        run_at: at,
+        lease_until: None,
+        last_error: None,
+        created_at: at,
+        sent_at: None,
+        webhook_id: None,
+    };
+    insert(conn, &[row])
+}
+
 /// One multi-row insert; rows whose `dedupe_key` is already there are skipped.
 fn insert(conn: &mut DbConnection, rows: &[NewRow]) -> AppResult<()> {
     match conn {

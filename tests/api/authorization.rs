@@ -38,6 +38,16 @@ const MATRIX: &[(&str, &str, Floor, &str)] = &[
     ("POST", "/api/v1/public/prayer-requests", Public, ""),
     ("GET", "/api/v1/calendar/{token}.ics", Public, ""),
     ("POST", "/api/v1/unsubscribe/{token}", Public, ""),
+    ("GET", "/api/v1/invitations/{token}", Public, ""),
+    ("POST", "/api/v1/invitations/{token}/accept", Public, ""),
+    ("POST", "/api/v1/auth/password-reset", Public, ""),
+    ("GET", "/api/v1/auth/password-reset/{token}", Public, ""),
+    ("POST", "/api/v1/auth/password-reset/{token}", Public, ""),
+    // Team leaders invite into their own team: the church-wide floor is a member.
+    ("POST", "/api/v1/invitations", Member, ""),
+    ("GET", "/api/v1/invitations", Leader, ""),
+    // Its inviter may revoke one.
+    ("DELETE", "/api/v1/invitations/{id}", Member, ""),
     ("GET", "/api/v1/me", Member, ""),
     ("PATCH", "/api/v1/me", Member, ""),
     ("DELETE", "/api/v1/me", Member, ""),

@@ -37,6 +37,45 @@ const ROWS: &[(&str, &str, &str, &str)] = &[
     ("POST", "/api/v1/public/prayer-requests", "{}", "YYYYYYY"),
     ("GET", "/api/v1/calendar/{calendar}.ics", "", "YYYYYYY"),
     ("POST", "/api/v1/unsubscribe/{unsubscribe}", "", "YYYYYYY"),
+    (
+        "GET",
+        "/api/v1/invitations/{invitation_token}",
+        "",
+        "YYYYYYY",
+    ),
+    (
+        "POST",
+        "/api/v1/invitations/{invitation_token}/accept",
+        r#"{"display_name":"Newcomer","password":"a long password"}"#,
+        "YYYYYYY",
+    ),
+    (
+        "POST",
+        "/api/v1/auth/password-reset",
+        r#"{"email":"someone{n}@example.org"}"#,
+        "YYYYYYY",
+    ),
+    (
+        "GET",
+        "/api/v1/auth/password-reset/{reset_token}",
+        "",
+        "YYYYYYY",
+    ),
+    (
+        "POST",
+        "/api/v1/auth/password-reset/{reset_token}",
+        r#"{"new_password":"a long new password"}"#,
+        "YYYYYYY",
+    ),
+    (
+        "POST",
+        "/api/v1/invitations",
+        r#"{"email":"invited{n}@example.org","team_id":"{team}"}"#,
+        "NNNNYYY",
+    ),
+    ("GET", "/api/v1/invitations", "", "NNNNNYY"),
+    // The team leader sent the scene's invitation.
+    ("DELETE", "/api/v1/invitations/{invitation}", "", "NNNNYYY"),
     ("GET", "/api/v1/me", "", "NYYYYYY"),
     ("PATCH", "/api/v1/me", "{}", "NYYYYYY"),
     // Without the password: refused as invalid, after authorization, erasing nobody.
@@ -349,6 +388,11 @@ struct Scene {
     /// A webhook, and a delivery to it (a ping).
     webhook: String,
     delivery: String,
+    /// An invitation the team leader sent into the team, and its link's token.
+    invitation: String,
+    invitation_token: String,
+    /// A live password reset link of the plain member's.
+    reset_token: String,
 }
 
 fn id(v: &Value) -> String {
@@ -451,6 +495,29 @@ async fn scene(app: &TestApp, people: &People, n: usize) -> Scene {
         .and_then(|last| last.strip_suffix(".ics"))
         .expect("a token in the url")
         .to_string();
+    // Links' tokens reach people by email only; the scene sets known ones in the database.
+    let invitation = id(&app
+        .post(
+            "/invitations",
+            team_leader,
+            json!({"email": format!("scene{n}@example.org"), "team_id": team}),
+        )
+        .await
+        .expect(201));
+    let invitation_token = format!("scene-invitation-{n}");
+    app.sql(&format!(
+        "UPDATE invitations SET token_hash = '{}' WHERE id = '{invitation}'",
+        intercede::auth::links::hash(&invitation_token)
+    ))
+    .await;
+    let reset_token = format!("scene-reset-{n}");
+    app.sql(&format!(
+        "INSERT INTO password_resets (id, member_id, token_hash, expires_at, created_at) \
+         VALUES ('reset-{n}', '{}', '{}', '2099-01-01 00:00:00', '2026-01-01 00:00:00')",
+        people.plain().id,
+        intercede::auth::links::hash(&reset_token)
+    ))
+    .await;
     let admin = Some(people.admin().token.as_str());
     let webhook = id(&app
         .post(
@@ -485,6 +552,9 @@ async fn scene(app: &TestApp, people: &People, n: usize) -> Scene {
         unsubscribe,
         webhook,
         delivery,
+        invitation,
+        invitation_token,
+        reset_token,
     }
 }
 
@@ -501,6 +571,9 @@ fn fill(template: &str, scene: &Scene, people: &People) -> String {
         .replace("{calendar}", &scene.calendar)
         .replace("{unsubscribe}", &scene.unsubscribe)
         .replace("{webhook}", &scene.webhook)
+        .replace("{invitation_token}", &scene.invitation_token)
+        .replace("{invitation}", &scene.invitation)
+        .replace("{reset_token}", &scene.reset_token)
         .replace("{delivery}", &scene.delivery)
         .replace("{plain}", &people.plain().id)
         .replace("{team_member}", &people.team_member().id)

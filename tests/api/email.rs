@@ -12,18 +12,8 @@ use crate::mail::{Mail, MailServer};
 use crate::teams::{church_in, Church};
 
 /// A church whose service sends email to `mail`.
-async fn church_with_mail(mail: &MailServer) -> Church {
-    let url = mail.url();
-    church_in(
-        spawn_app_with(|c| {
-            c.mail = Some(intercede::config::MailConfig {
-                smtp_url: url,
-                from: "Prayer ministry <prayer@example.org>".parse().unwrap(),
-            })
-        })
-        .await,
-    )
-    .await
+pub async fn church_with_mail(mail: &MailServer) -> Church {
+    church_in(spawn_app_with(|c| mail.configure(c)).await).await
 }
 
 fn address(name: &str) -> String {

@@ -203,6 +203,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     config.jwt_secret = JwtSecret::new(TEST_SECRET);
     config.login_attempts_per_minute = 100_000;
     config.public_requests_per_hour = 100_000;
+    config.password_resets_per_hour = 100_000;
     config.workers = Some(2);
     config.log_filter = "warn".into();
     configure(&mut config);

@@ -55,6 +55,14 @@ impl Mail {
         String::from_utf8_lossy(part.contents()).to_string()
     }
 
+    /// The path of the first link to the service in the text part, after its base URL
+    /// (`/api/v1/invitations/{token}`).
+    pub fn link(&self) -> String {
+        let text = self.text();
+        let start = text.find("/api/v1/").expect("a link to the service");
+        text[start..].split_whitespace().next().unwrap().to_string()
+    }
+
     /// Everything a reader of this message could see: headers and both parts, decoded.
     pub fn everything(&self) -> String {
         format!(
@@ -97,6 +105,14 @@ impl MailServer {
             }
         });
         server
+    }
+
+    /// Points `config` at this server (`SMTP_URL`, `MAIL_FROM`).
+    pub fn configure(&self, config: &mut intercede::config::Config) {
+        config.mail = Some(intercede::config::MailConfig {
+            smtp_url: self.url(),
+            from: "Prayer ministry <prayer@example.org>".parse().unwrap(),
+        });
     }
 
     /// `smtp://127.0.0.1:{port}`, for the service's `SMTP_URL`.
