@@ -22,6 +22,7 @@ use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::render::Rendered;
+use super::worker::SendError;
 use crate::config::MailConfig;
 use crate::error::{AppError, AppResult};
 
@@ -72,15 +73,6 @@ pub struct Letter {
     /// The one-click unsubscribe link's token; `None` for an email about one's account (an
     /// invitation, a password reset), which no preference stops.
     pub unsubscribe_token: Option<String>,
-}
-
-/// Why a message did not go.
-#[derive(Debug)]
-pub enum SendError {
-    /// Worth trying again (a connection failed, a 4xx answer).
-    Transient(String),
-    /// The relay refused it for good (a 5xx answer): retrying will not help.
-    Permanent(String),
 }
 
 #[derive(Template)]

@@ -87,7 +87,7 @@ impl Unsubscribes {
     params(("token" = String, Path, description = "From the email's `List-Unsubscribe` header")),
     responses(
         (status = 204, description = "That event's email is off for that member"),
-        (status = 404, description = "Unknown token", body = crate::error::Problem),
+        (status = 404, description = "Unknown token"),
     )
 )]
 #[post("/unsubscribe/{token}")]

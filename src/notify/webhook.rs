@@ -17,8 +17,7 @@ use reqwest::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER};
 use reqwest::redirect::Policy;
 use serde_json::{json, Value};
 
-use super::email::SendError;
-use super::worker::retry_after;
+use super::worker::{retry_after, SendError};
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
 use crate::outbox::{self, OutboxRow, Outcome};

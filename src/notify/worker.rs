@@ -16,7 +16,7 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use rand::Rng;
 use tokio::sync::watch;
 
-use super::email::{Letter, Mailer, SendError};
+use super::email::{Letter, Mailer};
 use super::webhook::{self, Poster};
 use super::{account_mail, inbox, preferences, render};
 use crate::accounts::store as members;
@@ -41,6 +41,16 @@ pub fn retry_after(attempts: i32) -> Option<Duration> {
     let base = *SCHEDULE.get(usize::try_from(attempts).ok()?.checked_sub(1)?)?;
     let jitter = rand::rng().random_range(0..=base / 10);
     Some(Duration::seconds(base + jitter))
+}
+
+/// Why a delivery did not happen, on any channel.
+#[derive(Debug)]
+pub enum SendError {
+    /// Worth trying again (a connection failed, a 4xx answer, a database hiccup).
+    Transient(String),
+    /// The receiver refused it for good (a 5xx from the SMTP relay, a private address):
+    /// retrying will not help.
+    Permanent(String),
 }
 
 /// The running worker; [`Worker::stop`] ends it.
