@@ -132,9 +132,9 @@ def run_one(kind, args, workdir, sink):
             raise SystemExit(f"the seeded church has only {len(members)} members: raise --scale")
         for m in members[:TEAM]:
             api.call("PUT", f"/teams/{team}/members/{m}", {"team_role": "member"}, token=leader)
-        followed = api.call("POST", "/prayer-requests", {"title": "Followed", "body": "b", "visibility": "congregation"}, token=leader)["id"]
+        followed = api.call("POST", "/prayer-requests", {"title": "Followed", "body": "b", "category": "other", "kind": "prayer", "visibility": "congregation"}, token=leader)["id"]
         api.call("POST", f"/prayer-requests/{followed}/assignments", {"team_id": team}, token=leader)
-        alone = api.call("POST", "/prayer-requests", {"title": "Alone", "body": "b", "visibility": "congregation"}, token=leader)["id"]
+        alone = api.call("POST", "/prayer-requests", {"title": "Alone", "body": "b", "category": "other", "kind": "prayer", "visibility": "congregation"}, token=leader)["id"]
         bench.log(f"{kind}: {UPDATES} updates each, alone and followed by {TEAM}")
         quiet_ms = timed_updates(api, leader, alone, UPDATES)
         loud_ms = timed_updates(api, leader, followed, UPDATES)
@@ -192,7 +192,7 @@ def main():
     ensure_aiosmtpd()
     sink = Sink()
     try:
-        results = {kind: run_one(kind, args, args.workdir, sink) for kind in args.databases.split(",")}
+        results = {kind: run_one(kind, args, Path(args.workdir), sink) for kind in args.databases.split(",")}
     finally:
         sink.stop()
     print(json.dumps(results, indent=2))
