@@ -1,10 +1,11 @@
-//! The outbox: every notification the service owes someone, one row per recipient and channel,
-//! written inside the transaction of the change that causes it, so a committed change is never
-//! left unannounced and one that rolls back announces nothing. Below every feature: a feature says
-//! what happened and to whom ([`Notice`]); `crate::notify` delivers.
+//! The outbox: every notification the service owes someone, one row per recipient (a member, a
+//! webhook, an invited address) and channel, written inside the transaction of the change that
+//! causes it, so a committed change is never left unannounced and one that rolls back announces
+//! nothing. Below every feature: a feature says what happened and to whom ([`News`], through
+//! [`tell`]); `crate::notify` delivers.
 //!
-//! A row's `id` is the notification's stable id (the in-app notification's id, later an email's
-//! `Message-ID` and a webhook's `webhook-id`). `dedupe_key` is unique: enqueueing the same notice
+//! A row's `id` is the delivery's stable id on its channel (the in-app notification's id, an
+//! email's `Message-ID`, a webhook's `webhook-id`). `dedupe_key` is unique: enqueueing the same notice
 //! twice (a retried request) makes one row. Delivery is at least once: a worker claims due rows
 //! with a lease ([`claim`]), delivers outside the claim's transaction, and [`finish`]es only
 //! while it still holds the lease; a lease that runs out (the instance died) makes the row due
