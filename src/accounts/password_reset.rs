@@ -305,3 +305,11 @@ pub fn set_password(
         &json!({"member_id": member_id, "changed_at": to_utc(at).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)}),
     )
 }
+
+/// Deletes reset links that expired before `now`: used, ended or not, they open nothing.
+pub fn forget_expired(conn: &mut DbConnection, now: NaiveDateTime) -> AppResult<usize> {
+    Ok(
+        diesel::delete(password_resets::table.filter(password_resets::expires_at.lt(now)))
+            .execute(conn)?,
+    )
+}

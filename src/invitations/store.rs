@@ -115,3 +115,13 @@ pub fn revoke_pending_for(
     .execute(conn)?;
     Ok(())
 }
+
+/// Deletes invitations that ended (accepted, revoked, or expired) before `cutoff`: the addresses
+/// of people who never joined are not kept longer than the retention period.
+pub fn forget_ended_before(conn: &mut DbConnection, cutoff: NaiveDateTime) -> AppResult<usize> {
+    let ended = invitations::status
+        .ne(InvitationStatus::Pending)
+        .and(invitations::updated_at.lt(cutoff))
+        .or(invitations::expires_at.lt(cutoff));
+    Ok(diesel::delete(invitations::table.filter(ended)).execute(conn)?)
+}

@@ -1,6 +1,7 @@
 //! Retention: `intercede purge` deletes answered, closed and expired prayer requests older than a
-//! given age, with their prayers, updates, comments, assignments and notifications; and the
-//! notification deliveries that ended before that age.
+//! given age, with their prayers, updates, comments, assignments and notifications; the
+//! notification deliveries and the invitations that ended before that age; and every expired
+//! password reset link.
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
@@ -33,6 +34,8 @@ pub fn purge(conn: &mut DbConnection, days: i64, now: NaiveDateTime) -> AppResul
     }
     crate::outbox::forget_requests(conn, &ids)?;
     crate::outbox::forget_finished_before(conn, cutoff)?;
+    crate::invitations::store::forget_ended_before(conn, cutoff)?;
+    crate::accounts::password_reset::forget_expired(conn, now)?;
     audit::record(
         conn,
         AuditKind::Purged,

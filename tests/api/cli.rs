@@ -326,6 +326,32 @@ async fn purge_deletes_only_requests_that_ended_long_ago() {
         old["id"].as_str().unwrap()
     ))
     .await;
+    for email in [
+        "revoked@example.org",
+        "waiting@example.org",
+        "lapsed@example.org",
+    ] {
+        app.post(
+            "/invitations",
+            Some(&admin.token),
+            serde_json::json!({ "email": email }),
+        )
+        .await
+        .expect(201);
+    }
+    app.sql(
+        "UPDATE invitations SET status = 'revoked', updated_at = '2020-01-01 00:00:00' \
+         WHERE email = 'revoked@example.org'",
+    )
+    .await;
+    app.sql("UPDATE invitations SET expires_at = '2020-01-01 00:00:00' WHERE email = 'lapsed@example.org'")
+        .await;
+    app.sql(&format!(
+        "INSERT INTO password_resets (id, member_id, token_hash, expires_at, created_at) \
+         VALUES ('old-reset', '{}', 'h', '2020-01-01 01:00:00', '2020-01-01 00:00:00')",
+        omar.id
+    ))
+    .await;
     let out = intercede()
         .env("DATABASE_URL", &app.config.database_url)
         .args(["purge", "--older-than-days", "365"])
@@ -361,6 +387,29 @@ async fn purge_deletes_only_requests_that_ended_long_ago() {
         .await
         .expect(200);
     assert_eq!(log["items"], serde_json::json!([]), "{log}");
+    // Invitations that ended long ago leave (a pending one stays); expired reset links leave.
+    let invitations = app
+        .get("/invitations", Some(&admin.token))
+        .await
+        .expect(200);
+    let left: Vec<&str> = invitations["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["email"].as_str().unwrap())
+        .collect();
+    assert_eq!(left, vec!["waiting@example.org"], "{invitations}");
+    let resets = intercede::db::Db::connect(&app.config.database_url)
+        .expect("connect")
+        .read(|conn| {
+            use diesel::prelude::*;
+            Ok(intercede::db::schema::password_resets::table
+                .count()
+                .get_result::<i64>(conn)?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(resets, 0);
 }
 
 /// Starts the real binary on a free port; returns it, its port, and its log lines as they come.
