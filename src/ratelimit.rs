@@ -74,6 +74,14 @@ impl RateLimits {
     }
 }
 
+/// The address limits are counted against: the TCP peer. Forwarded headers are not trusted, since
+/// any client can set them.
+pub fn client_address(req: &actix_web::HttpRequest) -> String {
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

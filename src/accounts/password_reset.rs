@@ -25,6 +25,7 @@ use crate::error::{AppError, AppResult};
 use crate::http::validate;
 use crate::http::Json;
 use crate::outbox::{self, Channel, Event};
+use crate::ratelimit::client_address;
 use crate::state::AppState;
 use crate::time::{now, to_utc};
 
@@ -79,13 +80,12 @@ pub async fn request_reset(
 ) -> AppResult<HttpResponse> {
     let email =
         validate::email("email", &input.email).map_err(|e| AppError::Validation(vec![e]))?;
-    let client = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into());
-    state.limits.resets_per_client.check(&client)?;
+    state
+        .limits
+        .resets_per_client
+        .check(&client_address(&req))?;
     state.limits.resets_per_email.check(&email)?;
-    let (salt, _) = state.links.new_link();
+    let salt = links::new_salt();
     let channels = state.channels;
     state
         .db

@@ -17,6 +17,7 @@ use crate::config::Registration;
 use crate::error::{AppError, AppResult, ProblemType};
 use crate::http::validate::{self, Validator};
 use crate::http::{Json, Page, PageParams, Query};
+use crate::ratelimit::client_address;
 use crate::state::AppState;
 use crate::time::now;
 
@@ -46,14 +47,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(list_members)
         .service(get_member)
         .service(update_member);
-}
-
-/// The address limits are counted against: the TCP peer. Forwarded headers are not trusted, since
-/// any client can set them.
-fn client_address(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
 }
 
 pub(crate) async fn token_pair(state: &AppState, member_id: String) -> AppResult<TokenPair> {

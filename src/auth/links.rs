@@ -36,9 +36,7 @@ impl LinkKeys {
     /// A new link: its salt (base64url, for the outbox row) and its token's hash (for the
     /// table).
     pub fn new_link(&self) -> (String, String) {
-        let mut salt = [0u8; SALT_BYTES];
-        rand::rng().fill_bytes(&mut salt);
-        let salt = URL_SAFE_NO_PAD.encode(salt);
+        let salt = new_salt();
         let token = self.token_for(&salt).expect("a fresh salt");
         (salt, hash(&token))
     }
@@ -56,6 +54,14 @@ impl LinkKeys {
         token.extend_from_slice(&tag[..16]);
         Some(URL_SAFE_NO_PAD.encode(token))
     }
+}
+
+/// A new link's salt (base64url): 16 random bytes. The token is made from it when the email is
+/// written ([`LinkKeys::token_for`]).
+pub fn new_salt() -> String {
+    let mut salt = [0u8; SALT_BYTES];
+    rand::rng().fill_bytes(&mut salt);
+    URL_SAFE_NO_PAD.encode(salt)
 }
 
 /// What the database keeps of a link's token.

@@ -6,7 +6,7 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::Value;
 
-use super::email::Letter;
+use super::email::{mailbox, Letter};
 use super::render::Rendered;
 use super::worker::EmailPlan;
 use crate::accounts::password_reset;
@@ -65,7 +65,7 @@ pub(super) fn invitation(
     if links::hash(&token) != invitation.token_hash {
         return drop("the link cannot be made again (the service's secret changed)");
     }
-    let Ok(address) = invitation.email.parse() else {
+    let Some(to) = mailbox(None, &invitation.email) else {
         return drop("the address is not one SMTP takes");
     };
     let by = match &invitation.invited_by {
@@ -91,7 +91,7 @@ pub(super) fn invitation(
     );
     Ok(letter(
         row,
-        lettre::message::Mailbox::new(None, address),
+        to,
         Rendered {
             title: "You are invited to pray with us".into(),
             body,
@@ -115,12 +115,12 @@ pub(super) fn password_reset(
     else {
         return drop("no link to send: not an active member's address, or the hour is over");
     };
-    let Ok(address) = member.email.parse() else {
+    let Some(to) = mailbox(Some(member.display_name.clone()), &member.email) else {
         return drop("the address is not one SMTP takes");
     };
     Ok(letter(
         row,
-        lettre::message::Mailbox::new(Some(member.display_name), address),
+        to,
         Rendered {
             title: "Reset your password".into(),
             body: format!(
@@ -143,12 +143,12 @@ pub(super) fn password_changed(conn: &mut DbConnection, row: &OutboxRow) -> AppR
     let Some(member) = members::find(conn, member_id)? else {
         return drop("the recipient's account is gone");
     };
-    let Ok(address) = member.email.parse() else {
+    let Some(to) = mailbox(Some(member.display_name.clone()), &member.email) else {
         return drop("the address is not one SMTP takes");
     };
     Ok(letter(
         row,
-        lettre::message::Mailbox::new(Some(member.display_name), address),
+        to,
         Rendered {
             title: "Your password was changed".into(),
             body: format!(

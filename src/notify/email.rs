@@ -206,6 +206,12 @@ impl Drop for Mailer {
     }
 }
 
+/// The mailbox an email goes to, when `address` is one SMTP takes (a stored address that is
+/// not is dropped by the caller, not retried).
+pub fn mailbox(name: Option<String>, address: &str) -> Option<Mailbox> {
+    Some(Mailbox::new(name, address.parse().ok()?))
+}
+
 fn lowercase_first(text: &str) -> String {
     let mut chars = text.chars();
     match chars.next() {

@@ -209,7 +209,8 @@ pub async fn deliver(
             outbox::note_response(conn, &row.id, Some(code))?;
             if gone {
                 if let Some(id) = &row.webhook_id {
-                    hooks::update(
+                    // Gone already (deleted meanwhile) is the same outcome.
+                    let _ = hooks::update(
                         conn,
                         id,
                         &hooks::WebhookChanges {

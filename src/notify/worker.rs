@@ -16,7 +16,7 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use rand::Rng;
 use tokio::sync::watch;
 
-use super::email::{Letter, Mailer};
+use super::email::{mailbox, Letter, Mailer};
 use super::webhook::{self, Poster};
 use super::{account_mail, inbox, preferences, render};
 use crate::accounts::store as members;
@@ -338,12 +338,12 @@ fn plan_email(conn: &mut DbConnection, state: &AppState, row: &OutboxRow) -> App
     let Some(rendered) = render::render(conn, row, &member)? else {
         return drop("the recipient may no longer see what it is about");
     };
-    let Ok(address) = member.email.parse() else {
+    let Some(to) = mailbox(Some(member.display_name.clone()), &member.email) else {
         return drop("the recipient's address is not one SMTP takes");
     };
     Ok(EmailPlan::Send(Box::new(Letter {
         id: row.id.clone(),
-        to: lettre::message::Mailbox::new(Some(member.display_name.clone()), address),
+        to,
         rendered,
         discreet: prefs.discreet,
         unsubscribe_token: Some(state.unsubscribes.token(member_id, row.event)),

@@ -13,6 +13,7 @@ use crate::error::{AppError, AppResult};
 use crate::http::validate::{self, Validator};
 use crate::http::Json;
 use crate::outbox;
+use crate::ratelimit::client_address;
 use crate::state::AppState;
 use crate::time::now;
 
@@ -34,11 +35,10 @@ pub async fn submit_public_request(
     state: web::Data<AppState>,
     Json(input): Json<PublicRequestInput>,
 ) -> AppResult<HttpResponse> {
-    let address = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into());
-    state.limits.public_requests_per_address.check(&address)?;
+    state
+        .limits
+        .public_requests_per_address
+        .check(&client_address(&req))?;
     let at = now();
     let mut v = Validator::new();
     let title = v.take(validate::line("title", &input.title, 1, TITLE_MAX));

@@ -318,11 +318,7 @@ pub async fn update_webhook(
     let id = id.into_inner();
     let row = state
         .db
-        .write(move |conn| {
-            store::find(conn, &id)?.ok_or(AppError::NotFound)?;
-            store::update(conn, &id, &changes)?;
-            store::find(conn, &id)?.ok_or(AppError::NotFound)
-        })
+        .write(move |conn| store::update(conn, &id, &changes)?.ok_or(AppError::NotFound))
         .await?;
     Ok(web::Json(Webhook::from(&row)))
 }
@@ -389,8 +385,7 @@ pub async fn rotate_secret(
                 updated_at: Some(at),
                 ..Default::default()
             };
-            store::update(conn, &id, &changes)?;
-            store::find(conn, &id)?.ok_or(AppError::NotFound)
+            store::update(conn, &id, &changes)?.ok_or(AppError::NotFound)
         })
         .await?;
     tracing::info!(webhook = %row.id, "a webhook's secret was rotated");

@@ -85,11 +85,19 @@ pub struct WebhookChanges {
     pub updated_at: Option<NaiveDateTime>,
 }
 
-pub fn update(conn: &mut DbConnection, id: &str, changes: &WebhookChanges) -> AppResult<()> {
-    diesel::update(webhooks::table.find(id))
+/// Applies `changes` and returns the webhook as changed; `None` when there is no such webhook.
+pub fn update(
+    conn: &mut DbConnection,
+    id: &str,
+    changes: &WebhookChanges,
+) -> AppResult<Option<WebhookRow>> {
+    let changed = diesel::update(webhooks::table.find(id))
         .set(changes)
         .execute(conn)?;
-    Ok(())
+    if changed == 0 {
+        return Ok(None);
+    }
+    find(conn, id)
 }
 
 /// Deletes the webhook and its whole delivery log.
