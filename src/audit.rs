@@ -44,8 +44,8 @@ pub fn record(
     subject_type: &str,
     subject_ids: &[String],
     detail: Option<String>,
+    at: NaiveDateTime,
 ) -> AppResult<()> {
-    let at = crate::time::now();
     for subject in subject_ids {
         diesel::insert_into(audit_events::table)
             .values(&AuditRow {

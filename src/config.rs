@@ -109,6 +109,9 @@ pub struct Config {
     /// `PASSWORD_RESETS_PER_HOUR`: reset emails asked for one address per hour (a client
     /// address may ask for four times as many).
     pub password_resets_per_hour: u32,
+    /// `CLOCK_START`: the instant the service's clock reads when it starts (development and tests
+    /// only; see [`crate::clock`]). `None`: the real time.
+    pub clock_start: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// The SMTP relay and the sender (`SMTP_URL`, `MAIL_FROM`).
@@ -200,8 +203,28 @@ impl Config {
             }
         };
 
+        let clock_start = match var("CLOCK_START") {
+            None => None,
+            Some(_) if app_env == AppEnv::Production => {
+                return Err(ConfigError(
+                    "CLOCK_START is for development and tests; it is refused when APP_ENV=production"
+                        .into(),
+                ))
+            }
+            Some(value) => Some(
+                chrono::DateTime::parse_from_rfc3339(&value)
+                    .map_err(|_| {
+                        ConfigError(format!(
+                            "CLOCK_START: `{value}` is not an RFC 3339 instant like 2027-11-07T04:00:00Z"
+                        ))
+                    })?
+                    .with_timezone(&chrono::Utc),
+            ),
+        };
+
         Ok(Config {
             app_env,
+            clock_start,
             database_url: var("DATABASE_URL").unwrap_or_else(|| Self::DEFAULT_DATABASE_URL.into()),
             bind_addr: var("BIND_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into()),
             jwt_secret,
@@ -403,6 +426,25 @@ mod tests {
         assert!(err.0.contains("at least 32 bytes"), "{err}");
         let ok = config(&[("APP_ENV", "production"), ("JWT_SECRET", &"x".repeat(32))]).unwrap();
         assert!(!ok.jwt_secret.generated);
+    }
+
+    #[test]
+    fn the_clock_may_be_started_elsewhere_only_outside_production() {
+        let c = config(&[("CLOCK_START", "2027-11-07T04:59:00Z")]).unwrap();
+        assert_eq!(
+            c.clock_start.unwrap().to_rfc3339(),
+            "2027-11-07T04:59:00+00:00"
+        );
+        assert!(config(&[]).unwrap().clock_start.is_none());
+        let err = config(&[
+            ("APP_ENV", "production"),
+            ("JWT_SECRET", &"x".repeat(32)),
+            ("CLOCK_START", "2027-11-07T04:59:00Z"),
+        ])
+        .unwrap_err();
+        assert!(err.0.contains("CLOCK_START"), "{err}");
+        let err = config(&[("CLOCK_START", "tomorrow")]).unwrap_err();
+        assert!(err.0.contains("CLOCK_START"), "{err}");
     }
 
     #[test]

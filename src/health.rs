@@ -7,7 +7,6 @@ use utoipa::ToSchema;
 use crate::error::AppResult;
 use crate::outbox;
 use crate::state::AppState;
-use crate::time::now;
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {
@@ -50,7 +49,8 @@ pub struct Readiness {
 )]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
-    let at = now();
+    let clock = state.clock;
+    let at = clock.now();
     let oldest = state
         .db
         .read(move |conn| outbox::oldest_due(conn, at))

@@ -17,6 +17,8 @@ pub mod audit;
 pub mod auth;
 /// Categories of prayer requests.
 pub mod categories;
+/// The service's own clock, which `CLOCK_START` shifts in tests.
+pub mod clock;
 /// Configuration from the environment.
 pub mod config;
 /// Connections, pool, migrations and schema for SQLite and PostgreSQL.

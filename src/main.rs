@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use intercede::app::Application;
+use intercede::clock::Clock;
 use intercede::config::Config;
 use intercede::db::{run_migrations, Db};
 use intercede::{accounts, openapi, telemetry};
@@ -127,8 +128,12 @@ fn seed(
     let db = Db::connect(&config.database_url)?;
     let mut conn = db.blocking_conn()?;
     let started = std::time::Instant::now();
-    let seeded = intercede::seed::seed(&mut conn, &scale, intercede::time::now())
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let seeded = intercede::seed::seed(
+        &mut conn,
+        &scale,
+        Clock::starting_at(config.clock_start).now(),
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     println!(
         "seeded {} members, {} requests, {} prayers, watch {} and fast {} in {:.1}s (password: {})",
         seeded.members,
@@ -150,7 +155,7 @@ fn purge(config: &Config, older_than_days: Option<i64>) -> anyhow::Result<()> {
     let db = Db::connect(&config.database_url)?;
     let mut conn = db.blocking_conn()?;
     let removed = diesel::Connection::transaction(&mut **conn, |c| {
-        intercede::privacy::purge::purge(c, days, intercede::time::now())
+        intercede::privacy::purge::purge(c, days, Clock::starting_at(config.clock_start).now())
     })
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("purged {removed} prayer request(s) that ended more than {days} days ago");
@@ -188,7 +193,13 @@ fn create_admin(config: &Config, email: &str, name: &str) -> anyhow::Result<()> 
     let password = password.as_str();
     let db = Db::connect(&config.database_url)?;
     let mut conn = db.blocking_conn()?;
-    match accounts::create_admin(&mut conn, email, name, password) {
+    match accounts::create_admin(
+        &mut conn,
+        email,
+        name,
+        password,
+        Clock::starting_at(config.clock_start).now(),
+    ) {
         Ok(row) => {
             println!("created admin {} ({})", row.email, row.id);
             Ok(())

@@ -3,6 +3,7 @@
 use crate::auth::links::LinkKeys;
 use crate::auth::passwords;
 use crate::auth::tokens::TokenService;
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
 use crate::notify::unsubscribe::Unsubscribes;
@@ -11,6 +12,8 @@ use crate::ratelimit::RateLimits;
 
 pub struct AppState {
     pub config: Config,
+    /// The service's clock: every time-dependent behaviour reads it ([`Clock`]).
+    pub clock: Clock,
     pub db: Db,
     pub tokens: TokenService,
     pub limits: RateLimits,
@@ -27,8 +30,10 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(config: Config, db: Db) -> Self {
+        let clock = Clock::starting_at(config.clock_start);
         Self {
-            tokens: TokenService::new(&config.jwt_secret, config.access_token_ttl_secs),
+            clock,
+            tokens: TokenService::new(&config.jwt_secret, config.access_token_ttl_secs, clock),
             limits: RateLimits::new(
                 config.login_attempts_per_minute,
                 config.public_requests_per_hour,

@@ -1,13 +1,9 @@
 //! Instants as the API shows them: UTC, RFC 3339 with `Z`, whole seconds; stored as naive UTC
-//! timestamps, the one timestamp type SQLite and PostgreSQL share through diesel.
+//! timestamps, the one timestamp type SQLite and PostgreSQL share through diesel. What time it is
+//! comes from [`crate::clock::Clock`].
 
-use chrono::{DateTime, NaiveDateTime, SecondsFormat, SubsecRound, Utc};
+use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
 use serde::Serializer;
-
-/// Now, truncated to microseconds so that what PostgreSQL stores equals what was computed.
-pub fn now() -> NaiveDateTime {
-    Utc::now().naive_utc().trunc_subsecs(6)
-}
 
 pub fn to_utc(naive: NaiveDateTime) -> DateTime<Utc> {
     naive.and_utc()

@@ -6,6 +6,8 @@ pub mod routes;
 pub mod sessions;
 pub mod store;
 
+use chrono::NaiveDateTime;
+
 use crate::auth::{passwords, Role};
 use crate::db::{Db, DbConnection};
 use crate::error::AppResult;
@@ -60,8 +62,7 @@ impl RegisterInput {
 
 impl NewMember {
     /// The row to insert, given the password's hash (computed off the request workers).
-    pub fn into_row(self, password_hash: String, role: Role) -> MemberRow {
-        let now = crate::time::now();
+    pub fn into_row(self, password_hash: String, role: Role, now: NaiveDateTime) -> MemberRow {
         MemberRow {
             id: uuid::Uuid::now_v7().to_string(),
             search_key: search_key(&self.display_name, &self.email),
@@ -84,6 +85,7 @@ pub fn create_admin(
     email: &str,
     display_name: &str,
     password: &str,
+    now: NaiveDateTime,
 ) -> AppResult<MemberRow> {
     let new = RegisterInput {
         email: email.to_string(),
@@ -93,7 +95,7 @@ pub fn create_admin(
     }
     .validate()?;
     let hash = passwords::hash(&new.password)?;
-    let row = new.into_row(hash, Role::Admin);
+    let row = new.into_row(hash, Role::Admin, now);
     store::insert(conn, &row)?;
     Ok(row)
 }

@@ -27,7 +27,7 @@ use crate::http::Json;
 use crate::outbox::{self, Channel, Event};
 use crate::ratelimit::client_address;
 use crate::state::AppState;
-use crate::time::{now, to_utc};
+use crate::time::to_utc;
 
 #[derive(OpenApi)]
 #[openapi(paths(request_reset, read_reset, use_reset))]
@@ -78,6 +78,7 @@ pub async fn request_reset(
     state: web::Data<AppState>,
     Json(input): Json<ResetRequest>,
 ) -> AppResult<HttpResponse> {
+    let clock = state.clock;
     let email =
         validate::email("email", &input.email).map_err(|e| AppError::Validation(vec![e]))?;
     state
@@ -92,7 +93,7 @@ pub async fn request_reset(
         .write(move |conn| {
             outbox::enqueue_mail(
                 conn,
-                now(),
+                clock.now(),
                 channels,
                 Event::PasswordReset,
                 &format!("password.reset:{}", uuid::Uuid::now_v7()),
@@ -115,8 +116,8 @@ pub fn prepare(
     email: &str,
     salt: &str,
     requested_at: NaiveDateTime,
+    at: NaiveDateTime,
 ) -> AppResult<Option<(MemberRow, String)>> {
-    let at = now();
     let expires_at = requested_at + LINK_LIFETIME;
     if at >= expires_at {
         return Ok(None);
@@ -201,11 +202,12 @@ pub async fn read_reset(
     state: web::Data<AppState>,
     token: web::Path<String>,
 ) -> AppResult<web::Json<ResetPreview>> {
+    let clock = state.clock;
     let token = token.into_inner();
     let preview = state
         .db
         .read(move |conn| {
-            let row = live(conn, &token, now())?;
+            let row = live(conn, &token, clock.now())?;
             let member = store::find(conn, &row.member_id)?.ok_or(AppError::NotFound)?;
             Ok(ResetPreview {
                 email: member.email,
@@ -242,6 +244,7 @@ pub async fn use_reset(
     token: web::Path<String>,
     Json(input): Json<NewPassword>,
 ) -> AppResult<HttpResponse> {
+    let clock = state.clock;
     validate::password("new_password", &input.new_password)
         .map_err(|e| AppError::Validation(vec![e]))?;
     let token = token.into_inner();
@@ -249,7 +252,7 @@ pub async fn use_reset(
         let token = token.clone();
         state
             .db
-            .read(move |conn| live(conn, &token, now()).map(|_| ()))
+            .read(move |conn| live(conn, &token, clock.now()).map(|_| ()))
             .await?;
     }
     let hash = passwords::hash_blocking(input.new_password).await?;
@@ -257,7 +260,7 @@ pub async fn use_reset(
     state
         .db
         .write(move |conn| {
-            let at = now();
+            let at = clock.now();
             let row = live(conn, &token, at)?;
             let used = diesel::update(
                 password_resets::table
@@ -270,7 +273,7 @@ pub async fn use_reset(
             if used != 1 {
                 return Err(AppError::Gone("This link was already used.".into()));
             }
-            set_password(conn, channels, &row.member_id, hash)
+            set_password(conn, channels, &row.member_id, hash, clock.now())
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -283,8 +286,8 @@ pub fn set_password(
     channels: &[Channel],
     member_id: &str,
     hash: String,
+    at: NaiveDateTime,
 ) -> AppResult<()> {
-    let at = now();
     let changes = MemberChanges {
         password_hash: Some(hash),
         updated_at: Some(at),

@@ -19,7 +19,6 @@ use crate::http::validate::{self, Validator};
 use crate::http::{Json, Page, PageParams, Query};
 use crate::ratelimit::client_address;
 use crate::state::AppState;
-use crate::time::now;
 
 #[derive(OpenApi)]
 #[openapi(paths(
@@ -50,11 +49,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 pub(crate) async fn token_pair(state: &AppState, member_id: String) -> AppResult<TokenPair> {
+    let clock = state.clock;
     let ttl = state.config.refresh_token_ttl_secs;
     let id = member_id.clone();
     let refresh_token = state
         .db
-        .write(move |conn| sessions::start(conn, &id, ttl))
+        .write(move |conn| sessions::start(conn, &id, ttl, clock.now()))
         .await?;
     Ok(TokenPair {
         access_token: state.tokens.issue_access(&member_id)?,
@@ -84,6 +84,7 @@ pub async fn register(
     caller: Option<Caller>,
     Json(input): Json<RegisterInput>,
 ) -> AppResult<HttpResponse> {
+    let clock = state.clock;
     // A token that is not an active member's counts as no token (anyone may register when open).
     let caller = match caller {
         Some(caller) => caller.member(&state.db).await.ok(),
@@ -98,7 +99,7 @@ pub async fn register(
     }
     let new = input.validate()?;
     let hash = passwords::hash_blocking(new.password.clone()).await?;
-    let row = new.into_row(hash, Role::Member);
+    let row = new.into_row(hash, Role::Member, clock.now());
     let row = state
         .db
         .write(move |conn| store::insert(conn, &row).map(|_| row))
@@ -167,10 +168,11 @@ pub async fn refresh(
     state: web::Data<AppState>,
     Json(input): Json<RefreshInput>,
 ) -> AppResult<HttpResponse> {
+    let clock = state.clock;
     let ttl = state.config.refresh_token_ttl_secs;
     let outcome = state
         .db
-        .write(move |conn| sessions::rotate(conn, &input.refresh_token, ttl))
+        .write(move |conn| sessions::rotate(conn, &input.refresh_token, ttl, clock.now()))
         .await?;
     match outcome {
         Refresh::Rotated {
@@ -202,9 +204,10 @@ pub async fn logout(
     state: web::Data<AppState>,
     Json(input): Json<RefreshInput>,
 ) -> AppResult<HttpResponse> {
+    let clock = state.clock;
     state
         .db
-        .write(move |conn| sessions::end(conn, &input.refresh_token))
+        .write(move |conn| sessions::end(conn, &input.refresh_token, clock.now()))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -234,6 +237,7 @@ pub async fn update_me(
     caller: Caller,
     Json(input): Json<UpdateMeInput>,
 ) -> AppResult<web::Json<Member>> {
+    let clock = state.clock;
     let user = caller.member(&state.db).await?;
     let mut v = Validator::new();
     let display_name = input
@@ -260,7 +264,7 @@ pub async fn update_me(
         display_name,
         timezone,
         max_active_assignments: input.max_active_assignments,
-        updated_at: Some(now()),
+        updated_at: Some(clock.now()),
         ..Default::default()
     };
     let row = state
@@ -286,6 +290,7 @@ pub async fn change_password(
     caller: Caller,
     Json(input): Json<ChangePasswordInput>,
 ) -> AppResult<HttpResponse> {
+    let clock = state.clock;
     let user = caller.member(&state.db).await?;
     validate::password("new_password", &input.new_password)
         .map_err(|e| AppError::Validation(vec![e]))?;
@@ -299,7 +304,9 @@ pub async fn change_password(
     let channels = state.channels;
     state
         .db
-        .write(move |conn| super::password_reset::set_password(conn, channels, &user.id, hash))
+        .write(move |conn| {
+            super::password_reset::set_password(conn, channels, &user.id, hash, clock.now())
+        })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -398,6 +405,7 @@ pub async fn update_member(
     id: web::Path<String>,
     Json(input): Json<UpdateMemberInput>,
 ) -> AppResult<web::Json<Member>> {
+    let clock = state.clock;
     let user = caller.member(&state.db).await?;
     require_admin(&user)?;
     let id = id.into_inner();
@@ -417,7 +425,7 @@ pub async fn update_member(
                     ));
                 }
             }
-            let at = now();
+            let at = clock.now();
             let changes = MemberChanges {
                 role: input.role,
                 active: input.active,
@@ -442,6 +450,7 @@ pub async fn update_member(
                     "member",
                     &subject,
                     Some(detail),
+                    clock.now(),
                 )?;
             }
             match (target.active, updated.active) {
@@ -452,6 +461,7 @@ pub async fn update_member(
                     "member",
                     &subject,
                     None,
+                    clock.now(),
                 )?,
                 (false, true) => audit::record(
                     conn,
@@ -460,6 +470,7 @@ pub async fn update_member(
                     "member",
                     &subject,
                     None,
+                    clock.now(),
                 )?,
                 _ => {}
             }

@@ -4,14 +4,13 @@
 //! A token presented a second time means it was copied: the whole family is revoked, so the thief
 //! and the rightful holder must both sign in again.
 
-use chrono::Duration;
+use chrono::{Duration, NaiveDateTime};
 
 use super::model::RefreshTokenRow;
 use super::store;
 use crate::auth::tokens::{new_refresh_token, refresh_token_hash};
 use crate::db::DbConnection;
 use crate::error::AppResult;
-use crate::time::now;
 
 pub enum Refresh {
     /// The token was good: here is its successor.
@@ -24,8 +23,19 @@ pub enum Refresh {
 }
 
 /// Starts a new family for `member_id`; returns the first refresh token.
-pub fn start(conn: &mut DbConnection, member_id: &str, ttl_secs: i64) -> AppResult<String> {
-    issue(conn, member_id, &uuid::Uuid::now_v7().to_string(), ttl_secs)
+pub fn start(
+    conn: &mut DbConnection,
+    member_id: &str,
+    ttl_secs: i64,
+    now: NaiveDateTime,
+) -> AppResult<String> {
+    issue(
+        conn,
+        member_id,
+        &uuid::Uuid::now_v7().to_string(),
+        ttl_secs,
+        now,
+    )
 }
 
 fn issue(
@@ -33,9 +43,9 @@ fn issue(
     member_id: &str,
     family_id: &str,
     ttl_secs: i64,
+    created_at: NaiveDateTime,
 ) -> AppResult<String> {
     let token = new_refresh_token();
-    let created_at = now();
     store::insert_refresh_token(
         conn,
         &RefreshTokenRow {
@@ -54,8 +64,12 @@ fn issue(
 
 /// Trades `token` for its successor. Runs in the caller's write transaction; a refusal commits
 /// too, since revoking a family on reuse must stick.
-pub fn rotate(conn: &mut DbConnection, token: &str, ttl_secs: i64) -> AppResult<Refresh> {
-    let now = now();
+pub fn rotate(
+    conn: &mut DbConnection,
+    token: &str,
+    ttl_secs: i64,
+    now: NaiveDateTime,
+) -> AppResult<Refresh> {
     let Some(row) = store::find_refresh_token(conn, &refresh_token_hash(token))? else {
         return Ok(Refresh::Refused);
     };
@@ -72,7 +86,7 @@ pub fn rotate(conn: &mut DbConnection, token: &str, ttl_secs: i64) -> AppResult<
         store::revoke_family(conn, &row.family_id, now)?;
         return Ok(Refresh::Refused);
     }
-    let refresh_token = issue(conn, &row.member_id, &row.family_id, ttl_secs)?;
+    let refresh_token = issue(conn, &row.member_id, &row.family_id, ttl_secs, now)?;
     Ok(Refresh::Rotated {
         member_id: row.member_id,
         refresh_token,
@@ -80,9 +94,9 @@ pub fn rotate(conn: &mut DbConnection, token: &str, ttl_secs: i64) -> AppResult<
 }
 
 /// Ends the session `token` belongs to. Unknown tokens are ignored: logging out twice is fine.
-pub fn end(conn: &mut DbConnection, token: &str) -> AppResult<()> {
+pub fn end(conn: &mut DbConnection, token: &str, now: NaiveDateTime) -> AppResult<()> {
     if let Some(row) = store::find_refresh_token(conn, &refresh_token_hash(token))? {
-        store::revoke_family(conn, &row.family_id, now())?;
+        store::revoke_family(conn, &row.family_id, now)?;
     }
     Ok(())
 }

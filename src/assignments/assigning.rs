@@ -26,7 +26,6 @@ use crate::prayer_requests::store as requests;
 use crate::prayer_requests::visibility::Viewer;
 use crate::state::AppState;
 use crate::teams::store as teams;
-use crate::time::now;
 
 /// A request can be put in someone's hands while it is still being prayed for (or awaiting
 /// approval).
@@ -108,6 +107,7 @@ pub async fn create_assignment(
     id: web::Path<String>,
     Json(input): Json<CreateAssignmentInput>,
 ) -> AppResult<HttpResponse> {
+    let clock = state.clock;
     let user = caller.member(&state.db).await?;
     if input.team_id.is_none() && input.member_id.is_none() {
         return Err(AppError::invalid(
@@ -121,7 +121,7 @@ pub async fn create_assignment(
         .db
         .write(move |conn| {
             let request = requests::find_visible(conn, &viewer, &id)?;
-            let at = now();
+            let at = clock.now();
             // Who and what is targeted, and whether this caller may target it.
             let team_id = match &input.team_id {
                 Some(t) => Some(
@@ -222,6 +222,7 @@ pub async fn auto_assign(
     id: web::Path<String>,
     Json(input): Json<AutoAssignInput>,
 ) -> AppResult<HttpResponse> {
+    let clock = state.clock;
     let user = caller.member(&state.db).await?;
     if !(1..=100).contains(&input.count) {
         return Err(AppError::invalid("count", "must be from 1 to 100"));
@@ -235,7 +236,7 @@ pub async fn auto_assign(
             let team = teams::find_live(conn, &input.team_id)
                 .map_err(|_| AppError::invalid("team_id", "there is no such team"))?;
             access::require_lead(conn, &user, &team.id)?;
-            let at = now();
+            let at = clock.now();
             require_assignable(&request, at)?;
             store::lock_request(conn, &request.id)?;
             let team_members = teams::member_ids(conn, &team.id)?;

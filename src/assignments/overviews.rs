@@ -19,7 +19,7 @@ use crate::prayer_requests::views::Context;
 use crate::prayer_requests::visibility::Viewer;
 use crate::state::AppState;
 use crate::teams::store as teams;
-use crate::time::{now, to_utc};
+use crate::time::to_utc;
 
 /// My assignments, newest first, with each request while I may still read it.
 #[utoipa::path(
@@ -34,6 +34,7 @@ pub async fn my_assignments(
     caller: Caller,
     Query(query): Query<MyAssignmentsQuery>,
 ) -> AppResult<web::Json<Page<MyAssignment>>> {
+    let clock = state.clock;
     let page = PageParams::<String>::parse(query.limit, query.cursor.as_deref())?;
     let actor = caller.member_id().to_string();
     let fetch = page.fetch();
@@ -52,7 +53,7 @@ pub async fn my_assignments(
             let ctx = Context::load(
                 conn,
                 &viewer,
-                now().date(),
+                clock.now().date(),
                 visible.iter().map(|r| r.requester_id.clone()),
             )?
             .with_categories(conn, visible.iter().map(|r| &r.category_id))?;
@@ -75,7 +76,7 @@ pub async fn my_assignments(
         })
         .await?;
     let read = page.items.iter().filter_map(|a| a.request.as_ref());
-    reads::confidential_reads(&state.db, &actor, read).await?;
+    reads::confidential_reads(&state.db, &actor, read, clock.now()).await?;
     Ok(web::Json(page))
 }
 
@@ -103,6 +104,7 @@ pub async fn team_dashboard(
     id: web::Path<String>,
     page: PageParams<DashboardKey>,
 ) -> AppResult<web::Json<Page<DashboardItem>>> {
+    let clock = state.clock;
     let user = caller.member(&state.db).await?;
     let viewer = Viewer::from(&user);
     let actor = user.id.clone();
@@ -118,7 +120,7 @@ pub async fn team_dashboard(
             request_ids.sort();
             request_ids.dedup();
             let visible = requests::visible_among(conn, &viewer, &request_ids)?;
-            let at = now();
+            let at = clock.now();
             let recent = requests::prayers_since(conn, &request_ids, at - Duration::days(7))?;
             let people = visible
                 .iter()
@@ -165,6 +167,12 @@ pub async fn team_dashboard(
             Ok(page.page(items, |(k, _)| k.clone(), |(_, item)| item))
         })
         .await?;
-    reads::confidential_reads(&state.db, &actor, page.items.iter().map(|i| &i.request)).await?;
+    reads::confidential_reads(
+        &state.db,
+        &actor,
+        page.items.iter().map(|i| &i.request),
+        clock.now(),
+    )
+    .await?;
     Ok(web::Json(page))
 }

@@ -19,7 +19,7 @@ use crate::prayer_requests::model::REASON_MAX;
 use crate::prayer_requests::store as requests;
 use crate::prayer_requests::visibility::Viewer;
 use crate::state::AppState;
-use crate::time::{now, to_utc};
+use crate::time::to_utc;
 
 #[derive(OpenApi)]
 #[openapi(paths(
@@ -110,6 +110,7 @@ pub async fn update_assignment(
     id: web::Path<String>,
     Json(input): Json<UpdateAssignmentInput>,
 ) -> AppResult<web::Json<Assignment>> {
+    let clock = state.clock;
     let user = caller.member(&state.db).await?;
     let reason = match input.reason.as_deref() {
         Some(r) => Some(
@@ -137,7 +138,7 @@ pub async fn update_assignment(
                 AssignmentStatus::Declined => reason,
                 _ => row.reason.clone(),
             };
-            let at = now();
+            let at = clock.now();
             store::set_status(conn, &row.id, input.status, reason, at)?;
             let row = store::find(conn, &row.id)?.ok_or(AppError::NotFound)?;
             if row.status == AssignmentStatus::Declined {

@@ -14,7 +14,6 @@ use crate::error::{AppError, AppResult, FieldError};
 use crate::http::validate::{self, Validator};
 use crate::http::{Json, Page, PageParams, PageQuery};
 use crate::state::AppState;
-use crate::time::now;
 
 #[derive(OpenApi)]
 #[openapi(paths(list_categories, create_category, update_category, delete_category))]
@@ -76,6 +75,7 @@ pub async fn create_category(
     caller: Caller,
     Json(input): Json<CreateCategoryInput>,
 ) -> AppResult<HttpResponse> {
+    let clock = state.clock;
     let user = caller.member(&state.db).await?;
     require_leader(&user)?;
     let mut v = Validator::new();
@@ -86,7 +86,7 @@ pub async fn create_category(
         .and_then(|d| v.take(description(d)))
         .filter(|d| !d.is_empty());
     v.finish()?;
-    let at = now();
+    let at = clock.now();
     let row = CategoryRow {
         id: uuid::Uuid::now_v7().to_string(),
         name: name.expect("validated"),
@@ -122,6 +122,7 @@ pub async fn update_category(
     id: web::Path<String>,
     Json(input): Json<UpdateCategoryInput>,
 ) -> AppResult<web::Json<Category>> {
+    let clock = state.clock;
     let user = caller.member(&state.db).await?;
     require_leader(&user)?;
     let mut v = Validator::new();
@@ -137,7 +138,7 @@ pub async fn update_category(
     let changes = CategoryChanges {
         name,
         description,
-        updated_at: Some(now()),
+        updated_at: Some(clock.now()),
     };
     let id = id.into_inner();
     let row = state

@@ -385,7 +385,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    periodic_tasks (name) {
+        name -> Text,
+        next_run_at -> Timestamp,
+        last_run_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    periodic_tasks,
     invitations,
     password_resets,
     webhooks,

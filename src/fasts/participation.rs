@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use actix_web::{delete, get, post, web, HttpResponse};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use utoipa::OpenApi;
 
 use super::days::streak;
@@ -21,7 +21,7 @@ use crate::http::{Json, JsonOrEmpty};
 use crate::outbox::{self, Event, News};
 use crate::state::AppState;
 use crate::teams::access::require_sees_owned;
-use crate::time::{now, to_utc};
+use crate::time::to_utc;
 
 #[derive(OpenApi)]
 #[openapi(paths(join_fast, leave_fast, fast_check_in, my_fast_check_ins, my_fasts))]
@@ -45,7 +45,12 @@ fn commitment(p: &ParticipantRow, days: Vec<i32>) -> AppResult<Commitment> {
 }
 
 /// My part in one fast: commitment, check-ins (with my private notes), counts and streak.
-fn my_fast(conn: &mut DbConnection, fast: &FastRow, p: &ParticipantRow) -> AppResult<MyFast> {
+fn my_fast(
+    conn: &mut DbConnection,
+    fast: &FastRow,
+    p: &ParticipantRow,
+    at: DateTime<Utc>,
+) -> AppResult<MyFast> {
     let calendar = fast.calendar()?;
     let days = store::commitments_of(conn, &fast.id, &p.member_id)?;
     let rows = store::check_ins_of(conn, &fast.id, &p.member_id)?;
@@ -53,7 +58,6 @@ fn my_fast(conn: &mut DbConnection, fast: &FastRow, p: &ParticipantRow) -> AppRe
         .iter()
         .map(|r| Ok((r.day, r.kept)))
         .collect::<AppResult<_>>()?;
-    let at = Utc::now();
     let today = calendar.current_day(at);
     Ok(MyFast {
         fast_id: fast.id.clone(),
@@ -103,6 +107,7 @@ pub async fn join_fast(
     id: web::Path<String>,
     JsonOrEmpty(input): JsonOrEmpty<JoinInput>,
 ) -> AppResult<HttpResponse> {
+    let clock = state.clock;
     let user = caller.member(&state.db).await?;
     let (created, body) = state
         .db
@@ -122,7 +127,7 @@ pub async fn join_fast(
                     format!("day {bad} is not a day of this fast (1 to {})", fast.days),
                 ));
             }
-            let at = now();
+            let at = clock.now();
             let existing = store::participant(conn, &fast.id, &user.id)?;
             let row = ParticipantRow {
                 fast_id: fast.id.clone(),
@@ -193,6 +198,7 @@ pub async fn fast_check_in(
     id: web::Path<String>,
     Json(input): Json<FastCheckInInput>,
 ) -> AppResult<HttpResponse> {
+    let clock = state.clock;
     let user = caller.member(&state.db).await?;
     let note = validate::note("note", input.note.as_deref(), 1000)?;
     let (created, body) = state
@@ -212,7 +218,7 @@ pub async fn fast_check_in(
                 ));
             }
             let calendar = fast.calendar()?;
-            if input.day > calendar.begun(Utc::now()) {
+            if input.day > calendar.begun(clock.now_utc()) {
                 return Err(AppError::conflict(
                     ProblemType::DayNotBegun,
                     format!("Day {} has not begun yet in {}.", input.day, fast.timezone),
@@ -224,7 +230,7 @@ pub async fn fast_check_in(
                     format!("You did not commit to day {}.", input.day),
                 ));
             }
-            let at = now();
+            let at = clock.now();
             let created = store::put_check_in(
                 conn,
                 &CheckInRow {
@@ -285,6 +291,7 @@ pub async fn my_fast_check_ins(
     caller: Caller,
     id: web::Path<String>,
 ) -> AppResult<web::Json<MyFast>> {
+    let clock = state.clock;
     let user = caller.member(&state.db).await?;
     let mine = state
         .db
@@ -292,7 +299,7 @@ pub async fn my_fast_check_ins(
             let fast = store::find(conn, &id)?;
             require_sees_owned(conn, &user, fast.team_id.as_deref())?;
             let p = store::participant(conn, &fast.id, &user.id)?.ok_or(AppError::NotFound)?;
-            my_fast(conn, &fast, &p)
+            my_fast(conn, &fast, &p, clock.now_utc())
         })
         .await?;
     Ok(web::Json(mine))
@@ -306,6 +313,7 @@ pub async fn my_fast_check_ins(
 )]
 #[get("/me/fasts")]
 pub async fn my_fasts(state: web::Data<AppState>, caller: Caller) -> AppResult<web::Json<MyFasts>> {
+    let clock = state.clock;
     let user = caller.member(&state.db).await?;
     let mine = state
         .db
@@ -319,7 +327,7 @@ pub async fn my_fasts(state: web::Data<AppState>, caller: Caller) -> AppResult<w
             let mut items = Vec::new();
             for p in parts {
                 if let Some(fast) = fasts.get(&p.fast_id) {
-                    items.push(my_fast(conn, fast, &p)?);
+                    items.push(my_fast(conn, fast, &p, clock.now_utc())?);
                 }
             }
             Ok(MyFasts { items })

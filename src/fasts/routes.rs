@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use actix_web::http::header;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use utoipa::OpenApi;
 
 use super::model::{
@@ -18,7 +18,7 @@ use crate::http::validate::{self, Validator};
 use crate::http::{Json, Page, PageParams, PageQuery};
 use crate::state::AppState;
 use crate::teams::access::{check_create_owned, require_manages_owned, require_sees_owned};
-use crate::time::{now, to_utc};
+use crate::time::to_utc;
 
 #[derive(OpenApi)]
 #[openapi(paths(create_fast, list_fasts, get_fast, update_fast, delete_fast, fast_days))]
@@ -46,11 +46,14 @@ fn focus_view(row: &FocusRow) -> Focus {
 }
 
 /// Renders fasts with their focus, current day and participant count (a fixed number of queries).
-pub fn render(conn: &mut DbConnection, rows: Vec<FastRow>) -> AppResult<Vec<Fast>> {
+pub fn render(
+    conn: &mut DbConnection,
+    rows: Vec<FastRow>,
+    at: DateTime<Utc>,
+) -> AppResult<Vec<Fast>> {
     let ids: Vec<String> = rows.iter().map(|f| f.id.clone()).collect();
     let counts = store::participant_counts(conn, &ids)?;
     let mut focus_by_fast = store::focus_for(conn, &ids)?;
-    let at = Utc::now();
     rows.into_iter()
         .map(|f| {
             let focus = focus_by_fast.remove(&f.id).unwrap_or_default();
@@ -140,6 +143,7 @@ pub async fn create_fast(
     caller: Caller,
     Json(input): Json<CreateFastInput>,
 ) -> AppResult<HttpResponse> {
+    let clock = state.clock;
     let user = caller.member(&state.db).await?;
     let mut v = Validator::new();
     let name = v.take(validate::line("name", &input.name, 1, NAME_MAX));
@@ -150,7 +154,7 @@ pub async fn create_fast(
         .filter(|d| !d.is_empty());
     let tz = v.take(validate::timezone("timezone", &input.timezone));
     check_numbers(&mut v, input.days, input.min_per_day);
-    let at = now();
+    let at = clock.now();
     let row = FastRow {
         id: uuid::Uuid::now_v7().to_string(),
         name: name.unwrap_or_default(),
@@ -180,7 +184,7 @@ pub async fn create_fast(
             check_create_owned(conn, &user, row.team_id.as_deref(), &mut errors)?;
             store::insert(conn, &row)?;
             store::put_focus(conn, &row.id, &focus)?;
-            Ok(render(conn, vec![row])?.remove(0))
+            Ok(render(conn, vec![row], clock.now_utc())?.remove(0))
         })
         .await?;
     Ok(HttpResponse::Created()
@@ -201,6 +205,7 @@ pub async fn list_fasts(
     caller: Caller,
     page: PageParams<String>,
 ) -> AppResult<web::Json<Page<Fast>>> {
+    let clock = state.clock;
     let user = caller.member(&state.db).await?;
     let fetch = page.fetch();
     let page = state
@@ -213,7 +218,7 @@ pub async fn list_fasts(
                 page.after.as_deref(),
                 fetch,
             )?;
-            let fasts = render(conn, rows)?;
+            let fasts = render(conn, rows, clock.now_utc())?;
             Ok(page.page(fasts, |f| f.id.clone(), |f| f))
         })
         .await?;
@@ -233,13 +238,14 @@ pub async fn get_fast(
     caller: Caller,
     id: web::Path<String>,
 ) -> AppResult<web::Json<Fast>> {
+    let clock = state.clock;
     let user = caller.member(&state.db).await?;
     let fast = state
         .db
         .read(move |conn| {
             let row = store::find(conn, &id)?;
             require_sees_owned(conn, &user, row.team_id.as_deref())?;
-            Ok(render(conn, vec![row])?.remove(0))
+            Ok(render(conn, vec![row], clock.now_utc())?.remove(0))
         })
         .await?;
     Ok(web::Json(fast))
@@ -267,6 +273,7 @@ pub async fn update_fast(
     id: web::Path<String>,
     Json(input): Json<UpdateFastInput>,
 ) -> AppResult<web::Json<Fast>> {
+    let clock = state.clock;
     let user = caller.member(&state.db).await?;
     let fast = state
         .db
@@ -274,7 +281,7 @@ pub async fn update_fast(
             let mut row = store::find(conn, &id)?;
             require_sees_owned(conn, &user, row.team_id.as_deref())?;
             require_manages_owned(conn, &user, row.team_id.as_deref())?;
-            let begun = row.calendar()?.begun(Utc::now()) > 0;
+            let begun = row.calendar()?.begun(clock.now_utc()) > 0;
             let old_days = row.days;
             let mut v = Validator::new();
             if let Some(name) = &input.name {
@@ -330,7 +337,7 @@ pub async fn update_fast(
                     ));
                 }
             }
-            row.updated_at = now();
+            row.updated_at = clock.now();
             store::update(conn, &row)?;
             if row.days < old_days {
                 store::trim_focus(conn, &row.id, row.days)?;
@@ -339,7 +346,7 @@ pub async fn update_fast(
                 store::extend_all_days(conn, &row.id, old_days + 1, row.days)?;
             }
             store::put_focus(conn, &row.id, &focus)?;
-            Ok(render(conn, vec![row])?.remove(0))
+            Ok(render(conn, vec![row], clock.now_utc())?.remove(0))
         })
         .await?;
     Ok(web::Json(fast))

@@ -22,7 +22,7 @@ use crate::outbox::{self, Event};
 use crate::state::AppState;
 use crate::teams::model::{TeamMemberRow, TeamRole};
 use crate::teams::store as team_store;
-use crate::time::{now, to_utc};
+use crate::time::to_utc;
 
 #[derive(OpenApi)]
 #[openapi(paths(
@@ -103,6 +103,7 @@ pub async fn create_invitation(
     caller: Caller,
     Json(input): Json<CreateInvitation>,
 ) -> AppResult<HttpResponse> {
+    let clock = state.clock;
     let mut v = Validator::new();
     let email = v.take(validate::email("email", &input.email));
     let role = input.role.unwrap_or(Role::Member);
@@ -154,7 +155,7 @@ pub async fn create_invitation(
                     "This address already belongs to a member.",
                 ));
             }
-            let at = now();
+            let at = clock.now();
             store::revoke_pending_for(conn, &email, at)?;
             let (salt, token_hash) = keys.new_link();
             let row = InvitationRow {
@@ -217,8 +218,9 @@ pub async fn list_invitations(
     caller: Caller,
     Query(query): Query<InvitationsQuery>,
 ) -> AppResult<web::Json<Page<Invitation>>> {
+    let clock = state.clock;
     let page = PageParams::<String>::parse(query.limit, query.cursor.as_deref())?;
-    let at = now();
+    let at = clock.now();
     let page = caller
         .read(&state.db, move |conn, user| {
             require_leader(&user)?;
@@ -265,6 +267,7 @@ pub async fn revoke_invitation(
     caller: Caller,
     id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
+    let clock = state.clock;
     let id = id.into_inner();
     caller
         .write(&state.db, move |conn, user| {
@@ -281,7 +284,7 @@ pub async fn revoke_invitation(
                 )),
                 InvitationStatus::Revoked => Ok(()),
                 _ => {
-                    store::leave_pending(conn, &row.id, InvitationStatus::Revoked, now())?;
+                    store::leave_pending(conn, &row.id, InvitationStatus::Revoked, clock.now())?;
                     Ok(())
                 }
             }
@@ -341,11 +344,12 @@ pub async fn read_invitation(
     state: web::Data<AppState>,
     token: web::Path<String>,
 ) -> AppResult<web::Json<InvitationPreview>> {
+    let clock = state.clock;
     let token = token.into_inner();
     let preview = state
         .db
         .read(move |conn| {
-            let row = live(conn, &token, now())?;
+            let row = live(conn, &token, clock.now())?;
             let team = match &row.team_id {
                 Some(id) => teams::table
                     .find(id)
@@ -400,10 +404,14 @@ pub async fn accept_invitation(
     token: web::Path<String>,
     Json(input): Json<AcceptInvitation>,
 ) -> AppResult<HttpResponse> {
+    let clock = state.clock;
     let token = token.into_inner();
     let found = {
         let token = token.clone();
-        state.db.read(move |conn| live(conn, &token, now())).await?
+        state
+            .db
+            .read(move |conn| live(conn, &token, clock.now()))
+            .await?
     };
     let new = RegisterInput {
         email: found.email.clone(),
@@ -416,14 +424,14 @@ pub async fn accept_invitation(
     let member_id = state
         .db
         .write(move |conn| {
-            let at = now();
+            let at = clock.now();
             let invitation = live(conn, &token, at)?;
             // Claimed first: of two accepts at once, the second waits on this row and finds it
             // taken (410), before it could make a second member.
             if !store::leave_pending(conn, &invitation.id, InvitationStatus::Accepted, at)? {
                 return Err(AppError::Gone("This invitation was already used.".into()));
             }
-            let row = new.into_row(hash, invitation.role);
+            let row = new.into_row(hash, invitation.role, clock.now());
             members::insert(conn, &row)?;
             store::set_member(conn, &invitation.id, &row.id)?;
             if let (Some(team_id), Some(team_role)) = (&invitation.team_id, invitation.team_role) {

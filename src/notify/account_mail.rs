@@ -18,7 +18,6 @@ use crate::invitations::store::{self as invitations, InvitationStatus};
 use crate::outbox::OutboxRow;
 use crate::state::AppState;
 use crate::teams::store as teams;
-use crate::time::now;
 
 fn field<'a>(data: &'a Value, key: &str) -> AppResult<&'a str> {
     data.get(key)
@@ -52,11 +51,12 @@ pub(super) fn invitation(
     state: &AppState,
     row: &OutboxRow,
 ) -> AppResult<EmailPlan> {
+    let clock = state.clock;
     let data: Value = serde_json::from_str(&row.data).map_err(AppError::internal)?;
     let Some(invitation) = invitations::find(conn, field(&data, "invitation_id")?)? else {
         return drop("the invitation is gone");
     };
-    if invitation.status_at(now()) != InvitationStatus::Pending {
+    if invitation.status_at(clock.now()) != InvitationStatus::Pending {
         return drop("the invitation is no longer pending");
     }
     let Some(token) = state.links.token_for(field(&data, "salt")?) else {
@@ -107,11 +107,12 @@ pub(super) fn password_reset(
     state: &AppState,
     row: &OutboxRow,
 ) -> AppResult<EmailPlan> {
+    let clock = state.clock;
     let data: Value = serde_json::from_str(&row.data).map_err(AppError::internal)?;
     let email = field(&data, "email")?;
     let salt = field(&data, "salt")?;
     let Some((member, token)) =
-        password_reset::prepare(conn, &state.links, email, salt, row.created_at)?
+        password_reset::prepare(conn, &state.links, email, salt, row.created_at, clock.now())?
     else {
         return drop("no link to send: not an active member's address, or the hour is over");
     };

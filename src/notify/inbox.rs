@@ -15,7 +15,7 @@ use crate::error::{AppError, AppResult};
 use crate::http::{Json, Page, PageParams, Query};
 use crate::outbox::{Event, OutboxRow};
 use crate::state::AppState;
-use crate::time::{now, to_utc};
+use crate::time::to_utc;
 
 #[derive(OpenApi)]
 #[openapi(paths(list_notifications, mark_read))]
@@ -178,6 +178,7 @@ pub async fn mark_read(
     caller: Caller,
     Json(input): Json<MarkReadInput>,
 ) -> AppResult<HttpResponse> {
+    let clock = state.clock;
     let all = input.all.unwrap_or(false);
     let ids = input.ids.unwrap_or_default();
     if !all && ids.is_empty() {
@@ -196,11 +197,11 @@ pub async fn mark_read(
                 .filter(notifications::read_at.is_null());
             if all {
                 diesel::update(mine)
-                    .set(notifications::read_at.eq(now()))
+                    .set(notifications::read_at.eq(clock.now()))
                     .execute(conn)?;
             } else {
                 diesel::update(mine.filter(notifications::id.eq_any(&ids)))
-                    .set(notifications::read_at.eq(now()))
+                    .set(notifications::read_at.eq(clock.now()))
                     .execute(conn)?;
             }
             Ok(())

@@ -7,6 +7,7 @@ pub mod account_mail;
 pub mod deliveries;
 pub mod email;
 pub mod inbox;
+pub mod periodic;
 pub mod preferences;
 pub mod render;
 pub mod unsubscribe;

@@ -18,7 +18,7 @@ use crate::http::validate::Validator;
 use crate::http::Json;
 use crate::outbox::{Channel, Event};
 use crate::state::AppState;
-use crate::time::now;
+use crate::watches::reminders::DEFAULT_LEAD_MINUTES;
 use crate::watches::slots::{format_hhmm, local_instant, parse_hhmm};
 
 #[derive(OpenApi)]
@@ -29,7 +29,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(get_preferences).service(put_preferences);
 }
 
-const DEFAULT_LEAD_MINUTES: i32 = 60;
 const DEFAULT_FAST_REMINDER: &str = "20:00";
 
 /// The hours during which email waits (in the member's own zone).
@@ -196,8 +195,13 @@ pub fn load(conn: &mut DbConnection, member_id: &str) -> AppResult<Preferences> 
 }
 
 /// Stores `p` as the member's preferences, replacing what was there.
-pub fn save(conn: &mut DbConnection, member_id: &str, p: &Preferences) -> AppResult<()> {
-    let row = row_of(member_id, p);
+pub fn save(
+    conn: &mut DbConnection,
+    member_id: &str,
+    p: &Preferences,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    let row = row_of(member_id, p, now);
     match conn {
         DbConnection::Postgresql(pg) => diesel::insert_into(prefs::table)
             .values(&row)
@@ -274,7 +278,7 @@ fn checked(input: PreferencesInput) -> AppResult<Preferences> {
     Ok(p)
 }
 
-fn row_of(member_id: &str, p: &Preferences) -> PreferencesRow {
+fn row_of(member_id: &str, p: &Preferences, now: NaiveDateTime) -> PreferencesRow {
     let stored = |map: &BTreeMap<Event, bool>| {
         let named: BTreeMap<&str, bool> = map.iter().map(|(e, on)| (e.as_str(), *on)).collect();
         serde_json::to_string(&named).unwrap_or_else(|_| "{}".into())
@@ -288,7 +292,7 @@ fn row_of(member_id: &str, p: &Preferences) -> PreferencesRow {
         quiet_start: p.quiet_hours.as_ref().map(|q| q.start.clone()),
         quiet_end: p.quiet_hours.as_ref().map(|q| q.end.clone()),
         discreet: p.discreet,
-        updated_at: now(),
+        updated_at: now,
     }
 }
 
@@ -322,10 +326,13 @@ pub async fn put_preferences(
     caller: Caller,
     Json(input): Json<PreferencesInput>,
 ) -> AppResult<web::Json<Preferences>> {
+    let clock = state.clock;
     let p = checked(input)?;
     let stored = p.clone();
     caller
-        .write(&state.db, move |conn, user| save(conn, &user.id, &stored))
+        .write(&state.db, move |conn, user| {
+            save(conn, &user.id, &stored, clock.now())
+        })
         .await?;
     Ok(web::Json(p))
 }

@@ -5,10 +5,14 @@
 //! may read it, or they would get nothing); a `leaders` request is always "a confidential
 //! request"; never a request's body, an update's text, or an anonymous requester's name.
 
+use chrono::NaiveDateTime;
+use chrono_tz::Tz;
 use diesel::prelude::*;
 use serde_json::Value;
 
 use crate::accounts::model::MemberRow;
+use crate::auth::member::find_profile;
+use crate::auth::AuthUser;
 use crate::db::schema::{members, teams};
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
@@ -16,6 +20,8 @@ use crate::outbox::{Event, OutboxRow};
 use crate::prayer_requests::model::Visibility;
 use crate::prayer_requests::store as requests;
 use crate::prayer_requests::visibility::Viewer;
+use crate::watches;
+use crate::watches::reminders::Due;
 
 /// A notification as its recipient sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,11 +38,15 @@ pub fn render(
     conn: &mut DbConnection,
     row: &OutboxRow,
     recipient: &MemberRow,
+    now: NaiveDateTime,
 ) -> AppResult<Option<Rendered>> {
     if !recipient.active {
         return Ok(None);
     }
     let data: Value = serde_json::from_str(&row.data).map_err(AppError::internal)?;
+    if row.event == Event::WatchReminder {
+        return watch_reminder(conn, &data, recipient, now);
+    }
     let id = |key: &str| data.get(key).and_then(Value::as_str).map(str::to_string);
     let Some(request_id) = id("request_id") else {
         return Err(AppError::bug("a request notification without request_id"));
@@ -108,6 +118,7 @@ pub fn render(
         Event::Invitation | Event::PasswordReset | Event::PasswordChanged => {
             return Err(AppError::bug("an account email rendered as a request's"))
         }
+        Event::WatchReminder => return Err(AppError::bug("a watch reminder as a request's")),
         Event::RequestAnswered => (
             "Prayer answered".to_string(),
             format!(
@@ -117,6 +128,51 @@ pub fn render(
         ),
     };
     Ok(Some(Rendered { title, body, link }))
+}
+
+/// A watch reminder, when it still stands (see [`Due::stands`]) and the recipient may still see
+/// the watch: the watch's name and the slot's start in the recipient's own zone.
+fn watch_reminder(
+    conn: &mut DbConnection,
+    data: &Value,
+    recipient: &MemberRow,
+    now: NaiveDateTime,
+) -> AppResult<Option<Rendered>> {
+    let due = Due::from_data(data).ok_or(AppError::bug("a watch reminder without its slot"))?;
+    let watch = match watches::store::find(conn, &due.watch_id) {
+        Ok(watch) => watch,
+        Err(AppError::NotFound) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let Some(member) = find_profile(conn, &recipient.id)? else {
+        return Ok(None);
+    };
+    let user = AuthUser {
+        id: member.id.clone(),
+        role: member.role,
+        member,
+    };
+    match watches::access::require_visible(conn, &user, &watch) {
+        Ok(()) => {}
+        Err(AppError::NotFound) => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    if !due.stands(conn, &recipient.id, now)? {
+        return Ok(None);
+    }
+    let zone: Tz = recipient.timezone.parse().unwrap_or(chrono_tz::UTC);
+    let start = due.slot_start.and_utc().with_timezone(&zone);
+    Ok(Some(Rendered {
+        title: "Your prayer watch slot begins soon".into(),
+        body: format!(
+            "Your slot in {} begins at {} on {} ({}).",
+            watch.name,
+            start.format("%H:%M"),
+            start.format("%A %-d %B"),
+            zone.name(),
+        ),
+        link: Some(format!("/api/v1/watches/{}", watch.id)),
+    }))
 }
 
 fn capitalized(text: &str) -> String {

@@ -95,6 +95,7 @@ pub async fn unsubscribe(
     state: web::Data<AppState>,
     token: web::Path<String>,
 ) -> AppResult<HttpResponse> {
+    let clock = state.clock;
     let (member_id, event) = state.unsubscribes.check(&token).ok_or(AppError::NotFound)?;
     state
         .db
@@ -102,7 +103,7 @@ pub async fn unsubscribe(
             members::find(conn, &member_id)?.ok_or(AppError::NotFound)?;
             let mut p = preferences::load(conn, &member_id)?;
             p.set(Channel::Email, event, false);
-            preferences::save(conn, &member_id, &p)
+            preferences::save(conn, &member_id, &p, clock.now())
         })
         .await?;
     tracing::info!(event = event.as_str(), "an email was unsubscribed from");

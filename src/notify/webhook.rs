@@ -25,7 +25,6 @@ use crate::prayer_requests::model::Visibility;
 use crate::prayer_requests::store as requests;
 use crate::prayer_requests::visibility::Viewer;
 use crate::state::AppState;
-use crate::time::now;
 use crate::webhooks::address::{literal_allowed, GuardedResolver};
 use crate::webhooks::signing::signature_header;
 use crate::webhooks::store as hooks;
@@ -127,8 +126,9 @@ pub async fn deliver(
     poster: &Poster,
     row: &OutboxRow,
 ) -> Result<(), SendError> {
+    let clock = state.clock;
     let transient = |e: AppError| SendError::Transient(e.to_string());
-    let at = now();
+    let at = clock.now();
     let planned = {
         let row = row.clone();
         state
@@ -186,7 +186,7 @@ pub async fn deliver(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<i64>().ok())
         .map(|s| s.clamp(0, MAX_RETRY_AFTER));
-    let done = now();
+    let done = clock.now();
     let outcome = if status.is_success() {
         Outcome::Sent
     } else if status == reqwest::StatusCode::GONE {

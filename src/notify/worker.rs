@@ -24,7 +24,6 @@ use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
 use crate::outbox::{self, Channel, Event, OutboxRow, Outcome};
 use crate::state::AppState;
-use crate::time::now;
 
 /// Rows claimed at once.
 const BATCH: i64 = 50;
@@ -53,10 +52,12 @@ pub enum SendError {
     Permanent(String),
 }
 
-/// The running worker; [`Worker::stop`] ends it.
+/// The running worker and this instance's periodic tasks ([`super::periodic`]);
+/// [`Worker::stop`] ends both.
 pub struct Worker {
     stop: watch::Sender<bool>,
     task: actix_web::rt::task::JoinHandle<()>,
+    periodic: actix_web::rt::task::JoinHandle<()>,
 }
 
 impl Worker {
@@ -79,6 +80,7 @@ impl Worker {
             (false, false) => &[Channel::InApp],
         };
         let (stop, stopping) = watch::channel(false);
+        let periodic = actix_web::rt::spawn(super::periodic::run(state.clone(), stopping.clone()));
         let worker = Delivering {
             state,
             mailer,
@@ -86,7 +88,11 @@ impl Worker {
             channels,
         };
         let task = actix_web::rt::spawn(run(worker, stopping));
-        Worker { stop, task }
+        Worker {
+            stop,
+            task,
+            periodic,
+        }
     }
 
     /// Asks the worker to stop and waits until it has: the row in hand finished, the rest of its
@@ -94,6 +100,7 @@ impl Worker {
     pub async fn stop(self) {
         let _ = self.stop.send(true);
         let _ = self.task.await;
+        let _ = self.periodic.await;
     }
 }
 
@@ -107,6 +114,7 @@ struct Delivering {
 
 async fn run(worker: Delivering, mut stopping: watch::Receiver<bool>) {
     let state = &worker.state;
+    let clock = state.clock;
     let channels = worker.channels;
     let lease = Duration::seconds(state.config.outbox_lease_secs);
     loop {
@@ -115,7 +123,7 @@ async fn run(worker: Delivering, mut stopping: watch::Receiver<bool>) {
         }
         let claimed = state
             .db
-            .write(move |conn| outbox::claim(conn, now(), lease, BATCH, channels))
+            .write(move |conn| outbox::claim(conn, clock.now(), lease, BATCH, channels))
             .await;
         let full = match claimed {
             Ok(rows) => {
@@ -167,6 +175,7 @@ async fn run(worker: Delivering, mut stopping: watch::Receiver<bool>) {
 /// one the receiver refused for good is not.
 async fn deliver(worker: &Delivering, row: OutboxRow) {
     let state = &worker.state;
+    let clock = state.clock;
     let id = row.id.clone();
     let attempts = row.attempts;
     let result = match (row.channel, &worker.mailer) {
@@ -174,7 +183,7 @@ async fn deliver(worker: &Delivering, row: OutboxRow) {
             let row = row.clone();
             state
                 .db
-                .write(move |conn| deliver_in_app(conn, &row))
+                .write(move |conn| deliver_in_app(conn, &row, clock.now()))
                 .await
                 .map_err(|e| SendError::Transient(e.to_string()))
         }
@@ -195,7 +204,7 @@ async fn deliver(worker: &Delivering, row: OutboxRow) {
             SendError::Permanent(e) => (e, false),
         };
         tracing::warn!(notification = %id, attempts, error = %error, "a notification was not delivered");
-        let at = now();
+        let at = clock.now();
         let outcome = Outcome::Failed {
             error,
             retry_at: retry
@@ -215,8 +224,7 @@ async fn deliver(worker: &Delivering, row: OutboxRow) {
 
 /// In-app: rendered for the recipient as they are now, put in their inbox and marked sent in one
 /// transaction, only while the claim holds.
-fn deliver_in_app(conn: &mut DbConnection, row: &OutboxRow) -> AppResult<()> {
-    let at: NaiveDateTime = now();
+fn deliver_in_app(conn: &mut DbConnection, row: &OutboxRow, at: NaiveDateTime) -> AppResult<()> {
     let member_id = row
         .member_id
         .as_deref()
@@ -231,7 +239,7 @@ fn deliver_in_app(conn: &mut DbConnection, row: &OutboxRow) -> AppResult<()> {
         outbox::finish(conn, row, at, &Outcome::Dropped(why))?;
         return Ok(());
     }
-    match render::render(conn, row, &member)? {
+    match render::render(conn, row, &member, at)? {
         Some(rendered) => {
             if outbox::finish(conn, row, at, &Outcome::Sent)? {
                 inbox::deliver(conn, row, rendered)?;
@@ -255,7 +263,7 @@ pub(super) enum EmailPlan {
 
 /// Events whose email does not wait for the end of quiet hours (api.md).
 fn breaks_quiet_hours(event: Event) -> bool {
-    matches!(event, Event::RequestUrgent)
+    matches!(event, Event::RequestUrgent | Event::WatchReminder)
 }
 
 /// Email: decided and composed from a read of the database, sent outside any transaction over
@@ -267,6 +275,7 @@ async fn deliver_email(
     mailer: &Mailer,
     row: &OutboxRow,
 ) -> Result<(), SendError> {
+    let clock = state.clock;
     let transient = |e: AppError| SendError::Transient(e.to_string());
     let planned = {
         let writes = row.event == Event::PasswordReset;
@@ -286,7 +295,7 @@ async fn deliver_email(
         }
         .map_err(transient)?
     };
-    let at = now();
+    let at = clock.now();
     let row = row.clone();
     match planned {
         EmailPlan::Drop(why) => {
@@ -308,7 +317,7 @@ async fn deliver_email(
             mailer.send(message).await?;
             state
                 .db
-                .write(move |conn| outbox::finish(conn, &row, now(), &Outcome::Sent))
+                .write(move |conn| outbox::finish(conn, &row, clock.now(), &Outcome::Sent))
                 .await
                 .map_err(transient)?;
         }
@@ -317,6 +326,7 @@ async fn deliver_email(
 }
 
 fn plan_email(conn: &mut DbConnection, state: &AppState, row: &OutboxRow) -> AppResult<EmailPlan> {
+    let clock = state.clock;
     let drop = |why: &str| Ok(EmailPlan::Drop(why.to_string()));
     let member_id = row
         .member_id
@@ -331,11 +341,11 @@ fn plan_email(conn: &mut DbConnection, state: &AppState, row: &OutboxRow) -> App
     }
     if !breaks_quiet_hours(row.event) {
         let tz = member.timezone.parse().unwrap_or(chrono_tz::UTC);
-        if let Some(until) = prefs.quiet_until(tz, now()) {
+        if let Some(until) = prefs.quiet_until(tz, clock.now()) {
             return Ok(EmailPlan::Postpone(until));
         }
     }
-    let Some(rendered) = render::render(conn, row, &member)? else {
+    let Some(rendered) = render::render(conn, row, &member, state.clock.now())? else {
         return drop("the recipient may no longer see what it is about");
     };
     let Some(to) = mailbox(Some(member.display_name.clone()), &member.email) else {

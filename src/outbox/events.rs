@@ -13,6 +13,8 @@ crate::text_enum! {
         RequestUpdate => "request.update",
         /// The request was answered.
         RequestAnswered => "request.answered",
+        /// A watch slot the member holds begins in `reminder_lead_minutes`.
+        WatchReminder => "watch.reminder",
         /// A request was submitted (webhooks only).
         RequestCreated => "request.created",
         /// Someone prayed for a request (webhooks only).
@@ -42,6 +44,7 @@ impl Event {
         Event::RequestUrgent,
         Event::RequestUpdate,
         Event::RequestAnswered,
+        Event::WatchReminder,
     ];
 
     /// The events a webhook may subscribe to: those of members (not invitations or digests,

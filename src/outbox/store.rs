@@ -18,6 +18,9 @@ pub struct Notice {
     pub member_id: String,
     pub data: serde_json::Value,
     pub key: String,
+    /// When it is due; `None`: at once. Time-driven notices (a watch reminder) are written ahead
+    /// with the time they go.
+    pub due: Option<NaiveDateTime>,
 }
 
 /// What one change tells: the event, the key of this occurrence
@@ -48,6 +51,7 @@ impl News {
             member_id: member_id.clone(),
             data: self.data.clone(),
             key: self.key.clone(),
+            due: None,
         })
     }
 }
@@ -155,7 +159,7 @@ pub fn enqueue(
             data: n.data.to_string(),
             state: DeliveryState::Pending,
             attempts: 0,
-            run_at: at,
+            run_at: n.due.unwrap_or(at),
             lease_until: None,
             last_error: None,
             created_at: at,
@@ -203,17 +207,23 @@ pub fn enqueue_mail(
     insert(conn, &[row])
 }
 
-/// One multi-row insert; rows whose `dedupe_key` is already there are skipped.
+/// Rows per insert statement: 16 columns each stay under SQLite's 32,766 bound parameters.
+const ROWS_PER_INSERT: usize = 1_000;
+
+/// Multi-row inserts (one for up to [`ROWS_PER_INSERT`] rows); rows whose `dedupe_key` is
+/// already there are skipped.
 fn insert(conn: &mut DbConnection, rows: &[NewRow]) -> AppResult<()> {
-    match conn {
-        DbConnection::Postgresql(pg) => diesel::insert_into(outbox::table)
-            .values(rows)
-            .on_conflict_do_nothing()
-            .execute(pg)?,
-        DbConnection::Sqlite(lite) => diesel::insert_or_ignore_into(outbox::table)
-            .values(rows)
-            .execute(lite)?,
-    };
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        match conn {
+            DbConnection::Postgresql(pg) => diesel::insert_into(outbox::table)
+                .values(chunk)
+                .on_conflict_do_nothing()
+                .execute(pg)?,
+            DbConnection::Sqlite(lite) => diesel::insert_or_ignore_into(outbox::table)
+                .values(chunk)
+                .execute(lite)?,
+        };
+    }
     Ok(())
 }
 

@@ -19,7 +19,6 @@ use crate::http::validate;
 use crate::http::{Json, JsonOrEmpty, Page, PageParams, PageQuery};
 use crate::outbox;
 use crate::state::AppState;
-use crate::time::now;
 
 #[derive(OpenApi)]
 #[openapi(paths(
@@ -64,12 +63,13 @@ pub async fn pray(
     id: web::Path<String>,
     JsonOrEmpty(input): JsonOrEmpty<PrayInput>,
 ) -> AppResult<HttpResponse> {
+    let clock = state.clock;
     let note = validate::note("note", input.note.as_deref(), REASON_MAX)?;
     let prayer = caller
         .write(&state.db, move |conn, user| {
             let viewer = Viewer::from(&user);
             let request = store::find_visible(conn, &viewer, &id)?;
-            let at = now();
+            let at = clock.now();
             lifecycle::can_pray(request.status_on(at.date()))?;
             let row = PrayerRow {
                 id: uuid::Uuid::now_v7().to_string(),
@@ -108,6 +108,7 @@ pub async fn list_prayers(
     id: web::Path<String>,
     page: PageParams<String>,
 ) -> AppResult<web::Json<Page<Prayer>>> {
+    let clock = state.clock;
     let user = caller.member(&state.db).await?;
     let viewer = Viewer::from(&user);
     let fetch = page.fetch();
@@ -120,7 +121,7 @@ pub async fn list_prayers(
             let ctx = Context::load(
                 conn,
                 &viewer,
-                now().date(),
+                clock.now().date(),
                 rows.iter().map(|r| r.member_id.clone()),
             )?;
             Ok(page.page(rows, |r| r.id.clone(), |r| ctx.prayer(r)))
@@ -228,6 +229,7 @@ async fn post_to(
     id: String,
     input: PostInput,
 ) -> AppResult<HttpResponse> {
+    let clock = state.clock;
     let user = caller.member(&state.db).await?;
     let max = match thread {
         Thread::Updates => BODY_MAX,
@@ -245,7 +247,7 @@ async fn post_to(
                 access::require(&user, &request, Action::PostUpdate)?;
             }
             require_open(thread, &request)?;
-            let at = now();
+            let at = clock.now();
             let row = PostRow {
                 id: uuid::Uuid::now_v7().to_string(),
                 request_id: request.id.clone(),
@@ -273,6 +275,7 @@ async fn list_of(
     id: String,
     page: PageParams<String>,
 ) -> AppResult<web::Json<Page<Post>>> {
+    let clock = state.clock;
     let user = caller.member(&state.db).await?;
     let viewer = Viewer::from(&user);
     let page = state
@@ -290,7 +293,7 @@ async fn list_of(
             let ctx = Context::load(
                 conn,
                 &viewer,
-                now().date(),
+                clock.now().date(),
                 rows.iter().map(|r| r.author_id.clone()),
             )?;
             Ok(page.page(rows, |r| r.id.clone(), |r| ctx.post(&request, r)))

@@ -12,7 +12,6 @@ use crate::error::{AppError, AppResult};
 use crate::http::validate;
 use crate::http::Json;
 use crate::state::AppState;
-use crate::time::now;
 
 /// A leader's decision on a request they can see: the caller must be a leader (checked before
 /// anything is read), `decide` says what changes (or why not), and the request comes back as the
@@ -23,6 +22,7 @@ async fn moderate(
     id: String,
     decide: impl FnOnce(&RequestRow) -> AppResult<RequestChanges> + Send + 'static,
 ) -> AppResult<web::Json<PrayerRequest>> {
+    let clock = state.clock;
     let user = caller.member(&state.db).await?;
     access::require_moderator(&user)?;
     let viewer = viewer_of(&user);
@@ -32,7 +32,7 @@ async fn moderate(
         .write(move |conn| {
             let row = store::find_visible(conn, &viewer, &id)?;
             let changes = decide(&row)?;
-            change_and_render(conn, channels, &viewer, &row, &changes)
+            change_and_render(conn, channels, &viewer, &row, &changes, clock.now())
         })
         .await?;
     Ok(web::Json(view))
@@ -56,8 +56,9 @@ pub async fn approve_request(
     caller: Caller,
     id: web::Path<String>,
 ) -> AppResult<web::Json<PrayerRequest>> {
-    moderate(&state, caller, id.into_inner(), |row| {
-        let status = row.status_on(now().date());
+    let clock = state.clock;
+    moderate(&state, caller, id.into_inner(), move |row| {
+        let status = row.status_on(clock.now().date());
         let rejected = row.rejection_reason.is_some();
         lifecycle::can_approve(status, row.flagged, rejected)?;
         Ok(RequestChanges {
@@ -66,7 +67,7 @@ pub async fn approve_request(
             flag_reason: Some(None),
             flagged_at: Some(None),
             rejection_reason: Some(None),
-            updated_at: Some(now()),
+            updated_at: Some(clock.now()),
             ..Default::default()
         })
     })
@@ -92,16 +93,17 @@ pub async fn reject_request(
     id: web::Path<String>,
     Json(input): Json<ReasonInput>,
 ) -> AppResult<web::Json<PrayerRequest>> {
+    let clock = state.clock;
     // The reason is checked once the caller is known to be a leader (403 before 422).
     moderate(&state, caller, id.into_inner(), move |row| {
         let reason = validate::line("reason", &input.reason, 1, REASON_MAX)
             .map_err(|e| AppError::Validation(vec![e]))?;
-        lifecycle::can_reject(row.status_on(now().date()))?;
+        lifecycle::can_reject(row.status_on(clock.now().date()))?;
         Ok(RequestChanges {
             status: Some(Status::Closed),
             rejection_reason: Some(Some(reason)),
             flagged: Some(false),
-            updated_at: Some(now()),
+            updated_at: Some(clock.now()),
             ..Default::default()
         })
     })
@@ -126,6 +128,7 @@ pub async fn flag_request(
     id: web::Path<String>,
     Json(input): Json<ReasonInput>,
 ) -> AppResult<HttpResponse> {
+    let clock = state.clock;
     let user = caller.member(&state.db).await?;
     let reason = validate::text("reason", &input.reason, 1, REASON_MAX)
         .map_err(|e| AppError::Validation(vec![e]))?;
@@ -134,7 +137,7 @@ pub async fn flag_request(
         .db
         .write(move |conn| {
             let row = store::find_visible(conn, &viewer, &id)?;
-            let at = now();
+            let at = clock.now();
             let changes = RequestChanges {
                 flagged: Some(true),
                 flag_reason: Some(Some(reason)),

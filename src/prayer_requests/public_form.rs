@@ -15,7 +15,6 @@ use crate::http::Json;
 use crate::outbox;
 use crate::ratelimit::client_address;
 use crate::state::AppState;
-use crate::time::now;
 
 /// Ask for prayer without an account (visitors).
 ///
@@ -35,11 +34,12 @@ pub async fn submit_public_request(
     state: web::Data<AppState>,
     Json(input): Json<PublicRequestInput>,
 ) -> AppResult<HttpResponse> {
+    let clock = state.clock;
     state
         .limits
         .public_requests_per_address
         .check(&client_address(&req))?;
-    let at = now();
+    let at = clock.now();
     let mut v = Validator::new();
     let title = v.take(validate::line("title", &input.title, 1, TITLE_MAX));
     let body = v.take(validate::text("body", &input.body, 1, BODY_MAX));

@@ -10,6 +10,7 @@ pub async fn confidential_reads<'a>(
     db: &crate::db::Db,
     actor: &str,
     read: impl IntoIterator<Item = &'a PrayerRequest>,
+    at: chrono::NaiveDateTime,
 ) -> AppResult<()> {
     let ids: Vec<String> = read
         .into_iter()
@@ -28,6 +29,7 @@ pub async fn confidential_reads<'a>(
             "prayer_request",
             &ids,
             None,
+            at,
         )
     })
     .await

@@ -4,7 +4,7 @@
 
 use actix_web::http::header;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
-use chrono::{Duration, NaiveDate};
+use chrono::{Duration, NaiveDate, NaiveDateTime};
 use utoipa::OpenApi;
 
 use super::access::{self, Action};
@@ -28,7 +28,6 @@ use crate::http::validate::{self, Validator};
 use crate::http::{Json, JsonOrEmpty, Page, PageParams, Query};
 use crate::outbox::{self, Channel};
 use crate::state::AppState;
-use crate::time::now;
 
 #[derive(OpenApi)]
 #[openapi(paths(
@@ -65,8 +64,9 @@ pub fn render(
     conn: &mut DbConnection,
     viewer: &Viewer,
     row: RequestRow,
+    now: NaiveDateTime,
 ) -> AppResult<PrayerRequest> {
-    let today = now().date();
+    let today = now.date();
     let ctx = Context::load(conn, viewer, today, [row.requester_id.clone()])?
         .with_categories(conn, [&row.category_id])?;
     Ok(ctx.request(row))
@@ -81,11 +81,12 @@ pub(super) fn change_and_render(
     viewer: &Viewer,
     before: &RequestRow,
     changes: &RequestChanges,
+    now: NaiveDateTime,
 ) -> AppResult<PrayerRequest> {
     store::update(conn, &before.id, changes)?;
     let row = store::get(conn, &before.id)?;
-    notices::if_now_urgent(conn, channels, Some(before), &row, &viewer.id, now())?;
-    render(conn, viewer, row)
+    notices::if_now_urgent(conn, channels, Some(before), &row, &viewer.id, now)?;
+    render(conn, viewer, row, now)
 }
 
 pub(super) fn category_id(
@@ -151,7 +152,8 @@ pub async fn create_request(
     caller: Caller,
     Json(input): Json<CreateRequestInput>,
 ) -> AppResult<HttpResponse> {
-    let at = now();
+    let clock = state.clock;
+    let at = clock.now();
     let today = at.date();
     let mut v = Validator::new();
     let title = v.take(validate::line("title", &input.title, 1, TITLE_MAX));
@@ -245,6 +247,7 @@ pub async fn list_requests(
     caller: Caller,
     Query(query): Query<RequestListQuery>,
 ) -> AppResult<web::Json<Page<PrayerRequest>>> {
+    let clock = state.clock;
     let sort = query.sort.unwrap_or(Sort::Newest);
     let page = PageParams::<ListCursor>::parse(query.limit, query.cursor.as_deref())?;
     let cursor_fits = matches!(
@@ -287,7 +290,7 @@ pub async fn list_requests(
                 assigned_to_me: query.assigned_to_me.unwrap_or(false),
                 team_id: query.team_id,
             };
-            let at = now();
+            let at = clock.now();
             let rows = store::list(
                 conn,
                 &viewer,
@@ -318,7 +321,7 @@ pub async fn list_requests(
             Ok((page, user.id))
         })
         .await?;
-    reads::confidential_reads(&state.db, &actor, &page.items).await?;
+    reads::confidential_reads(&state.db, &actor, &page.items, clock.now()).await?;
     Ok(web::Json(page))
 }
 
@@ -335,15 +338,16 @@ pub async fn get_request(
     caller: Caller,
     id: web::Path<String>,
 ) -> AppResult<web::Json<PrayerRequest>> {
+    let clock = state.clock;
     let (view, actor) = caller
         .read(&state.db, move |conn, user| {
             let viewer = viewer_of(&user);
             let (row, category, requester) = store::find_visible_named(conn, &viewer, &id)?;
-            let ctx = Context::of_request(&viewer, now().date(), &row, category, requester);
+            let ctx = Context::of_request(&viewer, clock.now().date(), &row, category, requester);
             Ok((ctx.request(row), user.id))
         })
         .await?;
-    reads::confidential_reads(&state.db, &actor, [&view]).await?;
+    reads::confidential_reads(&state.db, &actor, [&view], clock.now()).await?;
     Ok(web::Json(view))
 }
 
@@ -368,6 +372,7 @@ pub async fn update_request(
     id: web::Path<String>,
     Json(input): Json<UpdateRequestInput>,
 ) -> AppResult<web::Json<PrayerRequest>> {
+    let clock = state.clock;
     let user = caller.member(&state.db).await?;
     let viewer = viewer_of(&user);
     let require_approval = state.config.require_approval && !user.role.is_leader();
@@ -377,7 +382,7 @@ pub async fn update_request(
         .write(move |conn| {
             let row = store::find_visible(conn, &viewer, &id)?;
             access::require(&user, &row, Action::Change)?;
-            let today = now().date();
+            let today = clock.now().date();
             let mut v = Validator::new();
             let title = input
                 .title
@@ -425,10 +430,10 @@ pub async fn update_request(
                     && text_changed
                     && row.status_on(today) == Status::Active)
                     .then_some(Status::Pending),
-                updated_at: Some(now()),
+                updated_at: Some(clock.now()),
                 ..Default::default()
             };
-            change_and_render(conn, channels, &viewer, &row, &changes)
+            change_and_render(conn, channels, &viewer, &row, &changes, clock.now())
         })
         .await?;
     Ok(web::Json(view))
@@ -482,6 +487,7 @@ pub async fn answer_request(
     id: web::Path<String>,
     JsonOrEmpty(input): JsonOrEmpty<AnswerInput>,
 ) -> AppResult<web::Json<PrayerRequest>> {
+    let clock = state.clock;
     let user = caller.member(&state.db).await?;
     let testimony = match input.testimony.as_deref() {
         Some(t) => Some(
@@ -498,8 +504,8 @@ pub async fn answer_request(
         .write(move |conn| {
             let row = store::find_visible(conn, &viewer, &id)?;
             access::require(&user, &row, Action::Change)?;
-            lifecycle::can_answer(row.status_on(now().date()))?;
-            let at = now();
+            lifecycle::can_answer(row.status_on(clock.now().date()))?;
+            let at = clock.now();
             let changes = RequestChanges {
                 status: Some(Status::Answered),
                 answered_at: Some(Some(at)),
@@ -510,7 +516,7 @@ pub async fn answer_request(
             };
             let news = notices::answered(conn, &row.id, &viewer.id, at)?;
             outbox::tell(conn, at, channels, &[news])?;
-            change_and_render(conn, channels, &viewer, &row, &changes)
+            change_and_render(conn, channels, &viewer, &row, &changes, clock.now())
         })
         .await?;
     Ok(web::Json(view))
@@ -536,6 +542,7 @@ pub async fn reopen_request(
     caller: Caller,
     id: web::Path<String>,
 ) -> AppResult<web::Json<PrayerRequest>> {
+    let clock = state.clock;
     let user = caller.member(&state.db).await?;
     let viewer = viewer_of(&user);
     let days = state.config.request_expiry_days;
@@ -545,7 +552,7 @@ pub async fn reopen_request(
         .write(move |conn| {
             let row = store::find_visible(conn, &viewer, &id)?;
             access::require(&user, &row, Action::Change)?;
-            let at = now();
+            let at = clock.now();
             lifecycle::can_reopen(
                 row.status_on(at.date()),
                 row.rejection_reason.is_some(),
@@ -559,7 +566,7 @@ pub async fn reopen_request(
                 updated_at: Some(at),
                 ..Default::default()
             };
-            change_and_render(conn, channels, &viewer, &row, &changes)
+            change_and_render(conn, channels, &viewer, &row, &changes, clock.now())
         })
         .await?;
     Ok(web::Json(view))

@@ -11,7 +11,11 @@ use crate::db::DbConnection;
 use crate::error::{AppError, AppResult, ProblemType};
 use diesel::prelude::*;
 
-pub fn erase(conn: &mut DbConnection, member_id: &str) -> AppResult<()> {
+pub fn erase(
+    conn: &mut DbConnection,
+    member_id: &str,
+    now: chrono::NaiveDateTime,
+) -> AppResult<()> {
     let member = members::find(conn, member_id)?.ok_or(AppError::NotFound)?;
     if member.active && member.role == Role::Admin {
         let admins = members::lock_active_admins(conn)?;
@@ -31,6 +35,7 @@ pub fn erase(conn: &mut DbConnection, member_id: &str) -> AppResult<()> {
         "member",
         &[member_id.to_string()],
         None,
+        now,
     )?;
     Ok(())
 }

@@ -180,7 +180,12 @@ pub struct ExportedFastCheckIn {
     pub note: Option<String>,
 }
 
-pub fn export(conn: &mut DbConnection, member: Member, leader: bool) -> AppResult<Export> {
+pub fn export(
+    conn: &mut DbConnection,
+    member: Member,
+    leader: bool,
+    at: DateTime<Utc>,
+) -> AppResult<Export> {
     let me = member.id.clone();
     let viewer = Viewer {
         id: me.clone(),
@@ -191,7 +196,7 @@ pub fn export(conn: &mut DbConnection, member: Member, leader: bool) -> AppResul
         .select(RequestRow::as_select())
         .order(prayer_requests::id.asc())
         .load(conn)?;
-    let ctx = Context::load(conn, &viewer, Utc::now().date_naive(), [Some(me.clone())])?
+    let ctx = Context::load(conn, &viewer, at.date_naive(), [Some(me.clone())])?
         .with_categories(conn, own.iter().map(|r| &r.category_id))?;
     let requests = own.into_iter().map(|r| ctx.request(r)).collect();
 
@@ -337,7 +342,7 @@ pub fn export(conn: &mut DbConnection, member: Member, leader: bool) -> AppResul
         .get_result::<i64>(conn)?
         > 0;
     Ok(Export {
-        exported_at: Utc::now(),
+        exported_at: at,
         member,
         prayer_requests: requests,
         prayers,

@@ -43,6 +43,7 @@ pub fn purge(conn: &mut DbConnection, days: i64, now: NaiveDateTime) -> AppResul
         "prayer_request",
         &[format!("{} requests", ids.len())],
         Some(format!("ended more than {days} days ago")),
+        now,
     )?;
     Ok(ids.len())
 }

@@ -66,12 +66,13 @@ pub async fn list_audit_events(
 )]
 #[get("/me/export")]
 pub async fn export_me(state: web::Data<AppState>, caller: Caller) -> AppResult<HttpResponse> {
+    let clock = state.clock;
     let user = caller.member(&state.db).await?;
     let doc = state
         .db
         .write(move |conn| {
             let member = Member::try_from(user.member.clone())?;
-            let doc = export::export(conn, member, user.role.is_leader())?;
+            let doc = export::export(conn, member, user.role.is_leader(), clock.now_utc())?;
             audit::record(
                 conn,
                 AuditKind::Exported,
@@ -79,6 +80,7 @@ pub async fn export_me(state: web::Data<AppState>, caller: Caller) -> AppResult<
                 "member",
                 std::slice::from_ref(&user.id),
                 None,
+                clock.now(),
             )?;
             Ok(doc)
         })
@@ -120,6 +122,7 @@ pub async fn erase_me(
     caller: Caller,
     Json(input): Json<EraseInput>,
 ) -> AppResult<HttpResponse> {
+    let clock = state.clock;
     let user = caller.member(&state.db).await?;
     if !accounts::is_own_password(&state.db, &user.id, input.password).await? {
         return Err(AppError::invalid(
@@ -129,7 +132,7 @@ pub async fn erase_me(
     }
     state
         .db
-        .write(move |conn| erasure::erase(conn, &user.id))
+        .write(move |conn| erasure::erase(conn, &user.id, clock.now()))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -20,7 +20,7 @@ use crate::error::{AppError, AppResult};
 use crate::http::validate::{self, Validator};
 use crate::http::{Json, Page, PageParams, PageQuery};
 use crate::state::AppState;
-use crate::time::{now, to_utc};
+use crate::time::to_utc;
 
 #[derive(OpenApi)]
 #[openapi(paths(
@@ -106,6 +106,7 @@ pub async fn create_team(
     caller: Caller,
     Json(input): Json<CreateTeamInput>,
 ) -> AppResult<HttpResponse> {
+    let clock = state.clock;
     let user = caller.member(&state.db).await?;
     require_leader(&user)?;
     let mut v = Validator::new();
@@ -117,7 +118,7 @@ pub async fn create_team(
         .flatten();
     v.finish()?;
     let name = name.expect("validated");
-    let at = now();
+    let at = clock.now();
     let row = TeamRow {
         id: uuid::Uuid::now_v7().to_string(),
         name_key: name.to_lowercase(),
@@ -208,6 +209,7 @@ pub async fn update_team(
     id: web::Path<String>,
     Json(input): Json<UpdateTeamInput>,
 ) -> AppResult<web::Json<Team>> {
+    let clock = state.clock;
     let user = caller.member(&state.db).await?;
     let mut v = Validator::new();
     let name = input.name.as_deref().and_then(|n| team_name(&mut v, n));
@@ -226,7 +228,7 @@ pub async fn update_team(
                 name_key: name.as_ref().map(|n| n.to_lowercase()),
                 name,
                 description,
-                updated_at: Some(now()),
+                updated_at: Some(clock.now()),
             };
             let row = store::update(conn, &row.id, &changes)?;
             render_one(conn, &user, row)
@@ -253,13 +255,14 @@ pub async fn delete_team(
     caller: Caller,
     id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
+    let clock = state.clock;
     let user = caller.member(&state.db).await?;
     state
         .db
         .write(move |conn| {
             let row = store::find_live(conn, &id)?;
             require_lead(conn, &user, &row.id)?;
-            let at = now();
+            let at = clock.now();
             assignments::release_for_team(conn, &row.id, at)?;
             store::mark_deleted(conn, &row.id, at)
         })
@@ -338,6 +341,7 @@ pub async fn put_team_member(
     path: web::Path<(String, String)>,
     Json(input): Json<PutTeamMemberInput>,
 ) -> AppResult<HttpResponse> {
+    let clock = state.clock;
     let user = caller.member(&state.db).await?;
     let (team_id, member_id) = path.into_inner();
     let (added, entry) = state
@@ -362,7 +366,9 @@ pub async fn put_team_member(
                 team_id: team.id.clone(),
                 member_id: member.id.clone(),
                 team_role: input.team_role,
-                joined_at: existing.as_ref().map_or_else(now, |m| m.joined_at),
+                joined_at: existing
+                    .as_ref()
+                    .map_or_else(|| clock.now(), |m| m.joined_at),
             };
             let added = store::put_member(conn, &row)?;
             Ok((

@@ -23,7 +23,7 @@ use crate::db::schema::calendar_tokens;
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::time::{now, to_utc};
+use crate::time::to_utc;
 
 #[derive(OpenApi)]
 #[openapi(paths(new_calendar_token, calendar_feed))]
@@ -44,6 +44,7 @@ pub async fn new_calendar_token(
     state: web::Data<AppState>,
     caller: Caller,
 ) -> AppResult<web::Json<CalendarFeed>> {
+    let clock = state.clock;
     let user = caller.member(&state.db).await?;
     let token = new_refresh_token();
     let hash = refresh_token_hash(&token);
@@ -55,7 +56,7 @@ pub async fn new_calendar_token(
                 .values((
                     calendar_tokens::member_id.eq(&user.id),
                     calendar_tokens::token_hash.eq(&hash),
-                    calendar_tokens::created_at.eq(now()),
+                    calendar_tokens::created_at.eq(clock.now()),
                 ))
                 .execute(conn)?;
             Ok(())
@@ -83,6 +84,7 @@ pub async fn calendar_feed(
     state: web::Data<AppState>,
     token: web::Path<String>,
 ) -> AppResult<HttpResponse> {
+    let clock = state.clock;
     let hash = refresh_token_hash(&token.into_inner());
     let body = state
         .db
@@ -93,7 +95,7 @@ pub async fn calendar_feed(
                 .first(conn)
                 .optional()?
                 .ok_or(AppError::NotFound)?;
-            feed(conn, &member_id, Utc::now())
+            feed(conn, &member_id, clock.now_utc())
         })
         .await?;
     Ok(HttpResponse::Ok()
@@ -364,7 +366,7 @@ mod tests {
     use super::*;
 
     fn feed_with_summary(summary: &str) -> String {
-        let mut cal = Calendar::new(Utc::now());
+        let mut cal = Calendar::new(chrono::Utc::now());
         cal.event("x@intercede", summary);
         cal.finish()
     }

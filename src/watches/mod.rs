@@ -4,6 +4,7 @@
 pub mod access;
 pub mod calendar;
 pub mod model;
+pub mod reminders;
 pub mod routes;
 pub mod signups;
 pub mod slots;

@@ -23,7 +23,7 @@ use crate::http::validate::{self, Validator};
 use crate::http::{Json, Page, PageParams, PageQuery, Query};
 use crate::state::AppState;
 use crate::teams::access::check_create_owned;
-use crate::time::{now, to_utc};
+use crate::time::to_utc;
 
 #[derive(OpenApi)]
 #[openapi(paths(
@@ -124,11 +124,12 @@ fn visible_slots(
     id: &str,
     query: &RangeQuery,
     max_days: i64,
+    now: DateTime<Utc>,
 ) -> AppResult<(WatchRow, Schedule, Vec<Slot>)> {
     let watch = store::find(conn, id)?;
     require_visible(conn, user, &watch)?;
     let schedule = watch.schedule()?;
-    let (from, to) = date_range(query.from, query.to, schedule.today(Utc::now()), max_days)
+    let (from, to) = date_range(query.from, query.to, schedule.today(now), max_days)
         .map_err(|e| AppError::Validation(vec![e]))?;
     let slots = schedule.slots(from, to);
     Ok((watch, schedule, slots))
@@ -204,6 +205,7 @@ pub async fn create_watch(
     caller: Caller,
     Json(input): Json<CreateWatchInput>,
 ) -> AppResult<HttpResponse> {
+    let clock = state.clock;
     let user = caller.member(&state.db).await?;
     let mut v = Validator::new();
     let name = v.take(validate::line("name", &input.name, 1, NAME_MAX));
@@ -218,7 +220,7 @@ pub async fn create_watch(
     if !(5..=720).contains(&input.slot_minutes) {
         v.add("slot_minutes", "must be from 5 to 720");
     }
-    let at = now();
+    let at = clock.now();
     let row = WatchRow {
         id: uuid::Uuid::now_v7().to_string(),
         name: name.unwrap_or_default(),
@@ -342,6 +344,7 @@ pub async fn update_watch(
     id: web::Path<String>,
     Json(input): Json<UpdateWatchInput>,
 ) -> AppResult<web::Json<Watch>> {
+    let clock = state.clock;
     let user = caller.member(&state.db).await?;
     let watch = state
         .db
@@ -412,7 +415,7 @@ pub async fn update_watch(
                     "Members have signed up: the slots cannot move. Create a new watch instead.",
                 ));
             }
-            row.updated_at = now();
+            row.updated_at = clock.now();
             store::update(conn, &row)?;
             Ok(render(row))
         })
@@ -467,9 +470,11 @@ pub async fn watch_slots(
     id: web::Path<String>,
     Query(query): Query<RangeQuery>,
 ) -> AppResult<web::Json<SlotList>> {
+    let clock = state.clock;
     let list = caller
         .read(&state.db, move |conn, user| {
-            let (watch, schedule, slots) = visible_slots(conn, &user, &id, &query, SLOTS_MAX_DAYS)?;
+            let (watch, schedule, slots) =
+                visible_slots(conn, &user, &id, &query, SLOTS_MAX_DAYS, clock.now_utc())?;
             let (holders, names) = holders(conn, &watch.id, &slots)?;
             Ok(SlotList {
                 items: slots
@@ -501,12 +506,13 @@ pub async fn watch_coverage(
     id: web::Path<String>,
     Query(query): Query<RangeQuery>,
 ) -> AppResult<web::Json<Coverage>> {
+    let clock = state.clock;
     let coverage = caller
         .read(&state.db, move |conn, user| {
             let (watch, schedule, mut slots) =
-                visible_slots(conn, &user, &id, &query, COVERAGE_MAX_DAYS)?;
+                visible_slots(conn, &user, &id, &query, COVERAGE_MAX_DAYS, clock.now_utc())?;
             if query.from.is_none() {
-                let now = Utc::now();
+                let now = clock.now_utc();
                 slots.retain(|s| s.end > now);
             }
             let counts = match starts_span(&slots) {
@@ -564,6 +570,7 @@ pub async fn watch_now(
     caller: Caller,
     id: web::Path<String>,
 ) -> AppResult<web::Json<Now>> {
+    let clock = state.clock;
     let user = caller.member(&state.db).await?;
     let now_view = state
         .db
@@ -571,7 +578,7 @@ pub async fn watch_now(
             let watch = store::find(conn, &id)?;
             require_visible(conn, &user, &watch)?;
             let schedule = watch.schedule()?;
-            let at = Utc::now();
+            let at = clock.now_utc();
             let current = schedule.slot_at(at);
             let next = schedule.next_slot(current.map_or(at, |s| s.end));
             let slots: Vec<Slot> = current.iter().chain(next.iter()).copied().collect();

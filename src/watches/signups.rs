@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use actix_web::{delete, get, post, web, HttpResponse};
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use serde_json::json;
 use utoipa::OpenApi;
@@ -13,6 +13,7 @@ use super::model::{
     CancelQuery, CheckIn, CheckInInput, CheckInRow, HeldSlotRow, MyRangeQuery, MySlot, MySlotList,
     Signup, SignupInput, SignupListQuery, SignupRow, WatchRow,
 };
+use super::reminders;
 use super::routes::COVERAGE_MAX_DAYS;
 use super::slots::{date_range, day_start_in, local_in};
 use super::slots::{Schedule, Slot};
@@ -27,7 +28,7 @@ use crate::http::validate;
 use crate::http::{Json, Page, PageParams, Query};
 use crate::outbox::{self, Event, News};
 use crate::state::AppState;
-use crate::time::{now, to_utc};
+use crate::time::to_utc;
 
 #[derive(OpenApi)]
 #[openapi(paths(sign_up, list_signups, cancel_signup, check_in, my_watch_slots))]
@@ -106,6 +107,8 @@ pub async fn sign_up(
     id: web::Path<String>,
     Json(input): Json<SignupInput>,
 ) -> AppResult<HttpResponse> {
+    let clock = state.clock;
+    let channels = state.channels;
     let user = caller.member(&state.db).await?;
     let weekly = input.repeat_weekly.unwrap_or(false);
     if !weekly && input.until.is_some() {
@@ -118,7 +121,7 @@ pub async fn sign_up(
             require_visible(conn, &user, &watch)?;
             let schedule = watch.schedule()?;
             let first = slot_of(&schedule, input.slot_start)?;
-            let at = Utc::now();
+            let at = clock.now_utc();
             if first.end <= at {
                 return Err(AppError::conflict(
                     ProblemType::SlotOver,
@@ -184,7 +187,7 @@ pub async fn sign_up(
                 slot_start: first.start.naive_utc(),
                 repeat_weekly: weekly,
                 until,
-                created_at: now(),
+                created_at: clock.now(),
             };
             let held_rows: Vec<HeldSlotRow> = wanted
                 .iter()
@@ -198,6 +201,7 @@ pub async fn sign_up(
                 .collect();
             store::insert_signup(conn, &row, &held_rows)?;
             outbox::tell(conn, row.created_at, &[], &[signed_up(&row)])?;
+            reminders::enqueue(conn, channels, row.created_at, Some(&row.id))?;
             Ok((true, render(conn, &schedule, vec![row])?.remove(0)))
         })
         .await?;
@@ -290,6 +294,7 @@ pub async fn cancel_signup(
     path: web::Path<(String, String)>,
     Query(query): Query<CancelQuery>,
 ) -> AppResult<HttpResponse> {
+    let clock = state.clock;
     let user = caller.member(&state.db).await?;
     let (watch_id, signup_id) = path.into_inner();
     state
@@ -306,20 +311,32 @@ pub async fn cancel_signup(
             let schedule = watch.schedule()?;
             if !signup.repeat_weekly {
                 let slot = schedule.slot_starting_at(to_utc(signup.slot_start));
-                if slot.is_some_and(|s| s.end <= Utc::now()) {
+                if slot.is_some_and(|s| s.end <= clock.now_utc()) {
                     return Err(AppError::conflict(
                         ProblemType::SlotOver,
                         "This slot has already ended.",
                     ));
                 }
                 store::release_from(conn, &signup, signup.slot_start, None)?;
-                return outbox::tell(conn, now(), &[], &[cancelled(&signup, None)]);
+                return outbox::tell(
+                    conn,
+                    clock.now(),
+                    &[],
+                    &[cancelled(&signup, None, clock.now())],
+                );
             }
-            let from = query.from.unwrap_or_else(|| schedule.today(Utc::now()));
+            let from = query
+                .from
+                .unwrap_or_else(|| schedule.today(clock.now_utc()));
             let from_instant = schedule.day_start_instant(from).naive_utc();
             let until = from.pred_opt();
             store::release_from(conn, &signup, from_instant, until)?;
-            outbox::tell(conn, now(), &[], &[cancelled(&signup, Some(from))])
+            outbox::tell(
+                conn,
+                clock.now(),
+                &[],
+                &[cancelled(&signup, Some(from), clock.now())],
+            )
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -347,6 +364,7 @@ pub async fn check_in(
     id: web::Path<String>,
     Json(input): Json<CheckInInput>,
 ) -> AppResult<HttpResponse> {
+    let clock = state.clock;
     let user = caller.member(&state.db).await?;
     let note = validate::note("note", input.note.as_deref(), 1000)?;
     let (created, row) = state
@@ -361,7 +379,7 @@ pub async fn check_in(
                     "You have not signed up for this slot.".into(),
                 ));
             }
-            let at = Utc::now();
+            let at = clock.now_utc();
             let grace = Duration::minutes(CHECK_IN_GRACE);
             if at < slot.start - grace || at > slot.end + grace {
                 return Err(AppError::conflict(
@@ -377,7 +395,7 @@ pub async fn check_in(
                     member_id: user.id.clone(),
                     slot_start: slot.start.naive_utc(),
                     note,
-                    created_at: now(),
+                    created_at: clock.now(),
                 },
             )
         })
@@ -407,9 +425,10 @@ pub async fn my_watch_slots(
     caller: Caller,
     Query(query): Query<MyRangeQuery>,
 ) -> AppResult<web::Json<MySlotList>> {
+    let clock = state.clock;
     let user = caller.member(&state.db).await?;
     let my_tz: Tz = user.member.timezone.parse().unwrap_or(Tz::UTC);
-    let today = Utc::now().with_timezone(&my_tz).date_naive();
+    let today = clock.now_utc().with_timezone(&my_tz).date_naive();
     let (from, to) = date_range(query.from, query.to, today, COVERAGE_MAX_DAYS)
         .map_err(|e| AppError::Validation(vec![e]))?;
     let list = state
@@ -472,13 +491,13 @@ fn signed_up(row: &SignupRow) -> News {
 }
 
 /// `signup.cancelled` (webhooks only): the whole signup, or a weekly one's slots `from` a date.
-fn cancelled(row: &SignupRow, from: Option<NaiveDate>) -> News {
+fn cancelled(row: &SignupRow, from: Option<NaiveDate>, at: NaiveDateTime) -> News {
     News::for_webhooks(
         Event::SignupCancelled,
         format!(
             "signup.cancelled:{}:{}",
             row.id,
-            now().and_utc().timestamp_micros()
+            at.and_utc().timestamp_micros()
         ),
         json!({
             "watch_id": row.watch_id,

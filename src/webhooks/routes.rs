@@ -18,7 +18,7 @@ use crate::http::validate::{self, present, Validator};
 use crate::http::{Json, Page, PageParams, Query};
 use crate::outbox::{self as notices, DeliveryState, Event};
 use crate::state::AppState;
-use crate::time::{now, to_utc};
+use crate::time::to_utc;
 
 #[derive(OpenApi)]
 #[openapi(paths(
@@ -184,6 +184,7 @@ pub async fn create_webhook(
     caller: Caller,
     Json(input): Json<CreateWebhook>,
 ) -> AppResult<HttpResponse> {
+    let clock = state.clock;
     let user = caller.member(&state.db).await?;
     require_admin(&user)?;
     let mut v = Validator::new();
@@ -191,7 +192,7 @@ pub async fn create_webhook(
     let events = check_events(&mut v, &input.events);
     let description = check_description(&mut v, input.description.as_deref());
     v.finish()?;
-    let at = now();
+    let at = clock.now();
     let row = WebhookRow {
         id: uuid::Uuid::now_v7().to_string(),
         url: url.expect("checked"),
@@ -294,6 +295,7 @@ pub async fn update_webhook(
     id: web::Path<String>,
     Json(input): Json<UpdateWebhook>,
 ) -> AppResult<web::Json<Webhook>> {
+    let clock = state.clock;
     let user = caller.member(&state.db).await?;
     require_admin(&user)?;
     let mut v = Validator::new();
@@ -312,7 +314,7 @@ pub async fn update_webhook(
         events: events.map(|e| events_json(&e)),
         description,
         active: input.active,
-        updated_at: Some(now()),
+        updated_at: Some(clock.now()),
         ..Default::default()
     };
     let id = id.into_inner();
@@ -372,12 +374,13 @@ pub async fn rotate_secret(
     caller: Caller,
     id: web::Path<String>,
 ) -> AppResult<web::Json<WebhookWithSecret>> {
+    let clock = state.clock;
     let id = id.into_inner();
     let row = caller
         .write(&state.db, move |conn, user| {
             require_admin(&user)?;
             let old = store::find(conn, &id)?.ok_or(AppError::NotFound)?;
-            let at = now();
+            let at = clock.now();
             let changes = WebhookChanges {
                 secret: Some(new_secret()),
                 previous_secret: Some(Some(old.secret)),
@@ -410,6 +413,7 @@ pub async fn ping_webhook(
     caller: Caller,
     id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
+    let clock = state.clock;
     let id = id.into_inner();
     caller
         .write(&state.db, move |conn, user| {
@@ -423,7 +427,14 @@ pub async fn ping_webhook(
             }
             let key = format!("webhook.ping:{}", uuid::Uuid::now_v7());
             let data = serde_json::json!({ "webhook_id": hook.id });
-            notices::announce(conn, now(), Event::WebhookPing, &key, &data, Some(&hook.id))
+            notices::announce(
+                conn,
+                clock.now(),
+                Event::WebhookPing,
+                &key,
+                &data,
+                Some(&hook.id),
+            )
         })
         .await?;
     Ok(HttpResponse::Accepted().finish())
@@ -548,6 +559,7 @@ pub async fn redeliver(
     caller: Caller,
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
+    let clock = state.clock;
     let (id, delivery_id) = path.into_inner();
     caller
         .write(&state.db, move |conn, user| {
@@ -560,7 +572,7 @@ pub async fn redeliver(
             )
             .set((
                 outbox::state.eq(DeliveryState::Pending),
-                outbox::run_at.eq(now()),
+                outbox::run_at.eq(clock.now()),
                 outbox::attempts.eq(0),
                 outbox::lease_until.eq(None::<NaiveDateTime>),
                 outbox::sent_at.eq(None::<NaiveDateTime>),

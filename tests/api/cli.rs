@@ -737,9 +737,15 @@ async fn a_sigkill_while_email_drains_loses_none_and_repeats_only_under_the_same
                 member_id: ivan.clone(),
                 data: json!({"request_id": request}),
                 key: format!("request.update:drain-{i}"),
+                due: None,
             })
             .collect();
-        enqueue(conn, intercede::time::now(), &[Channel::Email], &notices)
+        enqueue(
+            conn,
+            intercede::clock::Clock::real().now(),
+            &[Channel::Email],
+            &notices,
+        )
     })
     .await
     .unwrap();

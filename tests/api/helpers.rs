@@ -426,7 +426,14 @@ impl TestApp {
         actix_web::web::block(move || {
             let db = intercede::db::Db::connect(&url).expect("connect");
             let mut conn = db.blocking_conn().expect("conn");
-            intercede::accounts::create_admin(&mut conn, &e, &n, PASSWORD).expect("admin created");
+            intercede::accounts::create_admin(
+                &mut conn,
+                &e,
+                &n,
+                PASSWORD,
+                intercede::clock::Clock::real().now(),
+            )
+            .expect("admin created");
         })
         .await
         .unwrap();

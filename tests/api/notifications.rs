@@ -428,13 +428,14 @@ async fn notices_of_a_change_that_rolls_back_are_never_sent() {
         .write(move |conn| {
             intercede::outbox::enqueue(
                 conn,
-                intercede::time::now(),
+                intercede::clock::Clock::real().now(),
                 &[intercede::outbox::Channel::InApp],
                 &[intercede::outbox::Notice {
                     event: intercede::outbox::Event::RequestUpdate,
                     member_id: member,
                     data: json!({"request_id": request}),
                     key: "request.update:rolled-back".into(),
+                    due: None,
                 }],
             )?;
             Err::<(), _>(intercede::error::AppError::bug(
@@ -590,13 +591,14 @@ async fn the_same_notice_enqueued_twice_is_delivered_once() {
         db.write(move |conn| {
             intercede::outbox::enqueue(
                 conn,
-                intercede::time::now(),
+                intercede::clock::Clock::real().now(),
                 &[intercede::outbox::Channel::InApp],
                 &[intercede::outbox::Notice {
                     event: intercede::outbox::Event::RequestUpdate,
                     member_id: member,
                     data: json!({"request_id": request}),
                     key: "request.update:twice".into(),
+                    due: None,
                 }],
             )
         })
@@ -769,11 +771,12 @@ async fn a_worker_stopped_while_draining_hands_back_what_it_held_and_nothing_is_
                 member_id: member.clone(),
                 data: json!({"request_id": request}),
                 key: format!("request.update:drain-{i}"),
+                due: None,
             })
             .collect();
         intercede::outbox::enqueue(
             conn,
-            intercede::time::now(),
+            intercede::clock::Clock::real().now(),
             &[intercede::outbox::Channel::InApp],
             &notices,
         )
