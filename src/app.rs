@@ -101,6 +101,8 @@ impl Application {
                         .configure(watches::routes::routes)
                         .configure(watches::signups::routes)
                         .configure(watches::calendar::routes)
+                        .configure(watches::blockouts::routes)
+                        .configure(watches::replacements::routes)
                         .configure(fasts::routes::routes)
                         .configure(fasts::participation::routes)
                         .configure(privacy::routes::routes)

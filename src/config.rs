@@ -112,6 +112,11 @@ pub struct Config {
     /// `CLOCK_START`: the instant the service's clock reads when it starts (development and tests
     /// only; see [`crate::clock`]). `None`: the real time.
     pub clock_start: Option<chrono::DateTime<chrono::Utc>>,
+    /// `UNPRAYED_NUDGE_HOURS`: how long a live assignment may go without a prayer before its
+    /// intercessor is nudged (twice this: the assigner or the team's leaders are told).
+    pub unprayed_nudge_hours: i64,
+    /// `SLOT_OFFER_WAVE`: how many members each wave of a replacement's offers goes to.
+    pub slot_offer_wave: i64,
 }
 
 /// The SMTP relay and the sender (`SMTP_URL`, `MAIL_FROM`).
@@ -259,6 +264,8 @@ impl Config {
             outbox_lease_secs: number(&var, "OUTBOX_LEASE_SECS", 300, 10..=3_600)?,
             password_resets_per_hour: number(&var, "PASSWORD_RESETS_PER_HOUR", 5, 1..=1_000_000)?
                 as u32,
+            unprayed_nudge_hours: number(&var, "UNPRAYED_NUDGE_HOURS", 48, 1..=8_760)?,
+            slot_offer_wave: number(&var, "SLOT_OFFER_WAVE", 10, 1..=1_000)?,
         })
     }
 

@@ -29,6 +29,8 @@ pub mod error;
 pub mod fasts;
 /// Liveness and readiness probes.
 pub mod health;
+/// What counts as holding a watch slot (blockouts), below watches and prayer requests.
+pub mod held_slots;
 /// Request extractors, pagination and validation.
 pub mod http;
 /// Invitations to join, and accepting them.

@@ -243,6 +243,7 @@ pub fn seed(conn: &mut DbConnection, scale: &Scale, now: NaiveDateTime) -> AppRe
     }
 
     let watch_id = seed_watch(conn, &ids, scale.watch_signups, now, &mut rng)?;
+    seed_blockouts(conn, &ids, now, &mut rng)?;
     let fast_id = seed_fast(conn, &ids, now, &mut rng)?;
     // PostgreSQL's autovacuum gathers statistics after bulk writes, but only in its own time; a
     // benchmark that starts at once would measure plans made without any.
@@ -334,6 +335,38 @@ fn seed_watch(
         made += 1;
     }
     Ok(watch.id)
+}
+
+/// Blockouts: a tenth of the members (at most 500) away for three days somewhere in the watch's
+/// year, so that what counts holding (coverage, slots, reminders) is measured with them.
+fn seed_blockouts(
+    conn: &mut DbConnection,
+    members: &[&String],
+    now: NaiveDateTime,
+    rng: &mut StdRng,
+) -> AppResult<()> {
+    use crate::db::schema::blockouts;
+    use chrono::Datelike;
+    let year_start = NaiveDate::from_ymd_opt(now.date().year() + 1, 1, 1)
+        .expect("a date")
+        .and_hms_opt(0, 0, 0)
+        .expect("a time");
+    conn.transaction::<_, AppError, _>(|c| {
+        for member in members.iter().step_by(10).take(500) {
+            let starts = year_start + Duration::hours(rng.random_range(0..360 * 24));
+            diesel::insert_into(blockouts::table)
+                .values((
+                    blockouts::id.eq(uuid::Uuid::now_v7().to_string()),
+                    blockouts::member_id.eq(*member),
+                    blockouts::starts_at.eq(starts),
+                    blockouts::ends_at.eq(starts + Duration::days(3)),
+                    blockouts::reason.eq(None::<String>),
+                    blockouts::created_at.eq(now),
+                ))
+                .execute(c)?;
+        }
+        Ok(())
+    })
 }
 
 /// A church-wide 21-day Daniel fast that began ten days ago, with a focus for every day, a fifth

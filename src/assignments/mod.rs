@@ -5,6 +5,7 @@ pub mod access;
 pub mod assigning;
 pub mod model;
 pub mod notices;
+pub mod nudges;
 pub mod overviews;
 pub mod routes;
 pub mod store;

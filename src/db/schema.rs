@@ -386,6 +386,45 @@ diesel::table! {
 }
 
 diesel::table! {
+    blockouts (id) {
+        id -> Text,
+        member_id -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        reason -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    replacements (id) {
+        id -> Text,
+        watch_id -> Text,
+        signup_id -> Nullable<Text>,
+        slot_start -> Timestamp,
+        slot_end -> Timestamp,
+        status -> Text,
+        asked_by -> Nullable<Text>,
+        note -> Nullable<Text>,
+        filled_by -> Nullable<Text>,
+        waves -> Integer,
+        next_wave_at -> Nullable<Timestamp>,
+        escalated -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    replacement_offers (replacement_id, member_id) {
+        replacement_id -> Text,
+        member_id -> Text,
+        wave -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     periodic_tasks (name) {
         name -> Text,
         next_run_at -> Timestamp,
@@ -394,6 +433,9 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(
+    replacements,
+    replacement_offers,
+    blockouts,
     periodic_tasks,
     invitations,
     password_resets,

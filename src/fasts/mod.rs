@@ -4,5 +4,6 @@
 pub mod days;
 pub mod model;
 pub mod participation;
+pub mod reminders;
 pub mod routes;
 pub mod store;

@@ -11,6 +11,7 @@ use super::model::{
     CheckInRow, Commitment, FastCheckIn, FastCheckInInput, FastRow, JoinInput, Kept, MyFast,
     MyFasts, ParticipantRow,
 };
+use super::reminders;
 use super::store;
 use crate::auth::Caller;
 use crate::db::DbConnection;
@@ -108,6 +109,7 @@ pub async fn join_fast(
     JsonOrEmpty(input): JsonOrEmpty<JoinInput>,
 ) -> AppResult<HttpResponse> {
     let clock = state.clock;
+    let channels = state.channels;
     let user = caller.member(&state.db).await?;
     let (created, body) = state
         .db
@@ -138,6 +140,7 @@ pub async fn join_fast(
                 updated_at: at,
             };
             let created = store::put_participant(conn, &row, &days)?;
+            reminders::enqueue(conn, channels, at, Some((&fast.id, &user.id)))?;
             Ok((created, commitment(&row, days)?))
         })
         .await?;

@@ -8,6 +8,7 @@
 //! poll, by whichever instance claims it, and two instances never run one turn twice. No leader election
 //! and no session advisory locks (they would not survive pgbouncer in transaction mode).
 
+use std::collections::HashMap;
 use std::time::Duration as StdDuration;
 
 use actix_web::web;
@@ -15,18 +16,21 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use tokio::sync::watch;
 
+use crate::config::Config;
 use crate::db::schema::periodic_tasks;
 use crate::db::DbConnection;
 use crate::error::AppResult;
 use crate::outbox::Channel;
 use crate::state::AppState;
-use crate::watches;
+use crate::{assignments, fasts, prayer_requests, watches};
 
 /// How often an instance looks for due tasks.
 const POLL: StdDuration = StdDuration::from_secs(1);
 
-/// What a task is given: the channels notices are written for, and the times of its turn.
+/// What a task is given: the configuration, the channels notices are written for, and the
+/// times of its turn.
 pub struct Turn<'a> {
+    pub config: &'a Config,
     pub channels: &'a [Channel],
     /// When the previous turn began (`None` on the first), so a turn covers `(since, now]`.
     pub since: Option<NaiveDateTime>,
@@ -41,19 +45,63 @@ pub struct Task {
 }
 
 /// Every periodic task the service runs.
-pub const TASKS: &[Task] = &[Task {
-    name: "watch_reminders",
-    // Reminders are enqueued 48 hours ahead and leads are at most 24 hours: every few minutes
-    // is far more often than needed, and keeps the window's edge close to "now".
-    every: Duration::minutes(5),
-    run: |conn, turn| watches::reminders::enqueue(conn, turn.channels, turn.now, None).map(|_| ()),
-}];
+pub const TASKS: &[Task] = &[
+    Task {
+        name: "watch_reminders",
+        // Reminders are enqueued 48 hours ahead and leads are at most 24 hours: every few
+        // minutes is far more often than needed, and keeps the window's edge close to "now".
+        every: Duration::minutes(5),
+        run: |conn, turn| {
+            watches::reminders::enqueue(conn, turn.channels, turn.now, None).map(|_| ())
+        },
+    },
+    Task {
+        name: "fast_reminders",
+        every: Duration::minutes(5),
+        run: |conn, turn| {
+            fasts::reminders::enqueue(conn, turn.channels, turn.now, None).map(|_| ())
+        },
+    },
+    Task {
+        name: "prayed_digests",
+        // A digest goes at 08:00 in each requester's zone: a minute's pace keeps it on time.
+        every: Duration::minutes(1),
+        run: |conn, turn| {
+            prayer_requests::digest::enqueue(conn, turn.channels, turn.since, turn.now).map(|_| ())
+        },
+    },
+    Task {
+        name: "gaps_digests",
+        every: Duration::minutes(1),
+        run: |conn, turn| {
+            watches::gaps::enqueue(conn, turn.channels, turn.since, turn.now).map(|_| ())
+        },
+    },
+    Task {
+        name: "slot_offers",
+        // Waves are 30 minutes apart; a minute's pace keeps each on time.
+        every: Duration::minutes(1),
+        run: |conn, turn| {
+            watches::replacements::run(conn, turn.channels, turn.now, turn.config.slot_offer_wave)
+        },
+    },
+    Task {
+        name: "unprayed_nudges",
+        // Nudges are counted in whole periods of hours: a quarter of an hour late is nothing.
+        every: Duration::minutes(15),
+        run: |conn, turn| {
+            let period = Duration::hours(turn.config.unprayed_nudge_hours);
+            assignments::nudges::enqueue(conn, turn.channels, turn.now, period).map(|_| ())
+        },
+    },
+];
 
 /// Claims `task`'s turn if it is due at `now`, and runs it in the same transaction. True when
 /// this call ran it.
 pub fn run_if_due(
     conn: &mut DbConnection,
     task: &Task,
+    config: &Config,
     channels: &[Channel],
     now: NaiveDateTime,
 ) -> AppResult<bool> {
@@ -101,6 +149,7 @@ pub fn run_if_due(
     (task.run)(
         conn,
         &Turn {
+            config,
             channels,
             since,
             now,
@@ -115,12 +164,33 @@ pub async fn run(state: web::Data<AppState>, mut stopping: watch::Receiver<bool>
         if *stopping.borrow() {
             return;
         }
-        for task in TASKS {
-            let channels = state.channels;
+        // Which tasks are due, by a read: most seconds none is, and a read takes no write lock
+        // (SQLite's one writer is not held every second for nothing).
+        let now = state.clock.now();
+        let next: HashMap<String, NaiveDateTime> = match state
+            .db
+            .read(|conn| {
+                Ok(periodic_tasks::table
+                    .select((periodic_tasks::name, periodic_tasks::next_run_at))
+                    .load::<(String, NaiveDateTime)>(conn)?)
+            })
+            .await
+        {
+            Ok(rows) => rows.into_iter().collect(),
+            Err(e) => {
+                tracing::warn!(error = %e, "the periodic tasks could not be read");
+                HashMap::new()
+            }
+        };
+        for task in TASKS
+            .iter()
+            .filter(|t| next.get(t.name).is_none_or(|at| *at <= now))
+        {
+            let shared = state.clone();
             let now = state.clock.now();
             let ran = state
                 .db
-                .write(move |conn| run_if_due(conn, task, channels, now))
+                .write(move |conn| run_if_due(conn, task, &shared.config, shared.channels, now))
                 .await;
             match ran {
                 Ok(true) => tracing::debug!(task = task.name, "a periodic task ran"),

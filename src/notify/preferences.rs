@@ -14,6 +14,7 @@ use crate::auth::Caller;
 use crate::db::schema::notification_preferences as prefs;
 use crate::db::DbConnection;
 use crate::error::AppResult;
+use crate::fasts::reminders::DEFAULT_TIME as DEFAULT_FAST_TIME;
 use crate::http::validate::Validator;
 use crate::http::Json;
 use crate::outbox::{Channel, Event};
@@ -28,8 +29,6 @@ pub struct PreferencesApi;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(get_preferences).service(put_preferences);
 }
-
-const DEFAULT_FAST_REMINDER: &str = "20:00";
 
 /// The hours during which email waits (in the member's own zone).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -93,24 +92,25 @@ struct PreferencesRow {
     updated_at: NaiveDateTime,
 }
 
-/// Whether an event the member never set comes: every event the service sends today is on by
-/// default, on both channels (api.md's one exception, `request.prayed_digest` by email, is not
-/// sent yet).
-const DEFAULT_ON: bool = true;
+/// Whether an event the member never set comes on `channel`: every event on both channels,
+/// except the daily prayed digest by email (api.md: a daily email is opted into).
+fn default_on(channel: Channel, event: Event) -> bool {
+    !(channel == Channel::Email && event == Event::RequestPrayedDigest)
+}
 
 impl Preferences {
     fn defaults() -> Self {
-        let all = || {
+        let all = |channel| {
             Event::FOR_MEMBERS
                 .iter()
-                .map(|e| (*e, DEFAULT_ON))
+                .map(|e| (*e, default_on(channel, *e)))
                 .collect()
         };
         Preferences {
-            email: all(),
-            in_app: all(),
+            email: all(Channel::Email),
+            in_app: all(Channel::InApp),
             reminder_lead_minutes: DEFAULT_LEAD_MINUTES,
-            fast_reminder_time: DEFAULT_FAST_REMINDER.into(),
+            fast_reminder_time: DEFAULT_FAST_TIME.into(),
             quiet_hours: None,
             discreet: false,
         }
@@ -124,7 +124,9 @@ impl Preferences {
             // A webhook is the church's own integration, not a member's choice.
             Channel::Webhook => return true,
         };
-        map.get(&event).copied().unwrap_or(DEFAULT_ON)
+        map.get(&event)
+            .copied()
+            .unwrap_or_else(|| default_on(channel, event))
     }
 
     /// Switches `event` on or off for `channel`.
@@ -144,16 +146,11 @@ impl Preferences {
         let q = self.quiet_hours.as_ref()?;
         let start = parse_hhmm(&q.start, false)?;
         let end = parse_hhmm(&q.end, false)?;
-        let local = at.and_utc().with_timezone(&tz).naive_local();
-        let minute = local.hour() * 60 + local.minute();
-        let quiet = if start < end {
-            (start..end).contains(&minute)
-        } else {
-            minute >= start || minute < end
-        };
-        if !quiet {
+        if !crate::time::within_daily(tz, start, end, at) {
             return None;
         }
+        let local = at.and_utc().with_timezone(&tz).naive_local();
+        let minute = local.hour() * 60 + local.minute();
         let day = if minute < end {
             local.date()
         } else {

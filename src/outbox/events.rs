@@ -13,8 +13,25 @@ crate::text_enum! {
         RequestUpdate => "request.update",
         /// The request was answered.
         RequestAnswered => "request.answered",
+        /// An assignment has gone unprayed-for for `UNPRAYED_NUDGE_HOURS` (or twice that, to
+        /// the assigner or the team's leaders).
+        RequestUnprayed => "request.unprayed",
+        /// Once a day at 08:00 in the requester's zone: how often their requests were prayed
+        /// for since the last one (counts, never names).
+        RequestPrayedDigest => "request.prayed_digest",
         /// A watch slot the member holds begins in `reminder_lead_minutes`.
         WatchReminder => "watch.reminder",
+        /// A fast day the member committed to, not yet checked in on, is ending.
+        FastCheckInReminder => "fast.check_in_reminder",
+        /// Daily at 07:00 in a watch's zone: its gaps in the next 72 hours, to its leaders.
+        WatchGapsDigest => "watch.gaps_digest",
+        /// A slot needs someone: a replacement was asked for, or a late cancellation left it
+        /// short.
+        WatchSlotOpen => "watch.slot_open",
+        /// Someone took a replacement: to its asker and the watch's leaders.
+        ReplacementFilled => "replacement.filled",
+        /// A replacement is still open 12 hours before its slot: to the watch's leaders.
+        ReplacementUnfilled => "replacement.unfilled",
         /// A request was submitted (webhooks only).
         RequestCreated => "request.created",
         /// Someone prayed for a request (webhooks only).
@@ -44,7 +61,14 @@ impl Event {
         Event::RequestUrgent,
         Event::RequestUpdate,
         Event::RequestAnswered,
+        Event::RequestUnprayed,
+        Event::RequestPrayedDigest,
         Event::WatchReminder,
+        Event::WatchGapsDigest,
+        Event::WatchSlotOpen,
+        Event::ReplacementFilled,
+        Event::ReplacementUnfilled,
+        Event::FastCheckInReminder,
     ];
 
     /// The events a webhook may subscribe to: those of members (not invitations or digests,

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod activity;
+pub mod digest;
 pub mod lifecycle;
 pub mod model;
 pub mod moderation;

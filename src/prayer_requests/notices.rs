@@ -150,6 +150,7 @@ fn urgent(
         .inner_join(watches::table.on(watches::id.eq(watch_signup_slots::watch_id)))
         .filter(watch_signup_slots::slot_start.le(at))
         .filter(watch_signup_slots::slot_end.gt(at))
+        .filter(crate::held_slots::not_blocked_out())
         .select(watch_signup_slots::member_id);
     match request.visibility {
         Visibility::Congregation => to.extend(holding_now.load::<String>(conn)?),

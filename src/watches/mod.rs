@@ -2,9 +2,12 @@
 //! personal calendar feed.
 
 pub mod access;
+pub mod blockouts;
 pub mod calendar;
+pub mod gaps;
 pub mod model;
 pub mod reminders;
+pub mod replacements;
 pub mod routes;
 pub mod signups;
 pub mod slots;

@@ -11,6 +11,7 @@ use chrono::{DateTime, Duration, NaiveDateTime, SecondsFormat};
 use diesel::prelude::*;
 use serde_json::json;
 
+use super::blockouts::not_blocked_out;
 use crate::db::schema::{notification_preferences as prefs, watch_signup_slots, watch_signups};
 use crate::db::DbConnection;
 use crate::error::AppResult;
@@ -52,6 +53,7 @@ pub fn enqueue(
         .left_join(prefs::table.on(prefs::member_id.eq(watch_signup_slots::member_id)))
         .filter(watch_signup_slots::slot_start.gt(now))
         .filter(watch_signup_slots::slot_start.le(now + WINDOW))
+        .filter(not_blocked_out())
         .select((
             watch_signup_slots::signup_id,
             watch_signup_slots::watch_id,
@@ -139,6 +141,7 @@ impl Due {
             .filter(watch_signup_slots::signup_id.eq(&self.signup_id))
             .filter(watch_signup_slots::slot_start.eq(self.slot_start))
             .filter(watch_signup_slots::member_id.eq(member_id))
+            .filter(not_blocked_out())
             .count()
             .get_result(conn)?;
         if held == 0 {

@@ -14,6 +14,7 @@ use super::model::{
     Signup, SignupInput, SignupListQuery, SignupRow, WatchRow,
 };
 use super::reminders;
+use super::replacements;
 use super::routes::COVERAGE_MAX_DAYS;
 use super::slots::{date_range, day_start_in, local_in};
 use super::slots::{Schedule, Slot};
@@ -295,6 +296,8 @@ pub async fn cancel_signup(
     Query(query): Query<CancelQuery>,
 ) -> AppResult<HttpResponse> {
     let clock = state.clock;
+    let channels = state.channels;
+    let wave = state.config.slot_offer_wave;
     let user = caller.member(&state.db).await?;
     let (watch_id, signup_id) = path.into_inner();
     state
@@ -308,6 +311,26 @@ pub async fn cancel_signup(
                     "Only the member or the watch's leaders may give up this signup.".into(),
                 ));
             }
+            // What it releases close to now may leave those slots short: offers go out.
+            let now = clock.now();
+            let soon =
+                store::held_of_signup(conn, &signup.id, now, now + replacements::SHORT_NOTICE)?;
+            let short = |conn: &mut DbConnection, from: NaiveDateTime| {
+                let released: Vec<HeldSlotRow> = soon
+                    .iter()
+                    .filter(|h| h.slot_start >= from)
+                    .cloned()
+                    .collect();
+                replacements::after_cancellation(
+                    conn,
+                    channels,
+                    &watch,
+                    &released,
+                    &signup.member_id,
+                    now,
+                    wave,
+                )
+            };
             let schedule = watch.schedule()?;
             if !signup.repeat_weekly {
                 let slot = schedule.slot_starting_at(to_utc(signup.slot_start));
@@ -318,6 +341,7 @@ pub async fn cancel_signup(
                     ));
                 }
                 store::release_from(conn, &signup, signup.slot_start, None)?;
+                short(conn, signup.slot_start)?;
                 return outbox::tell(
                     conn,
                     clock.now(),
@@ -331,6 +355,7 @@ pub async fn cancel_signup(
             let from_instant = schedule.day_start_instant(from).naive_utc();
             let until = from.pred_opt();
             store::release_from(conn, &signup, from_instant, until)?;
+            short(conn, from_instant)?;
             outbox::tell(
                 conn,
                 clock.now(),

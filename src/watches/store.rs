@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::blockouts::not_blocked_out;
 use super::model::{CheckInRow, HeldSlotRow, SignupRow, WatchRow};
 use crate::db::schema::{members, watch_check_ins, watch_signup_slots, watch_signups, watches};
 use crate::db::DbConnection;
@@ -108,6 +109,7 @@ pub fn held_between(
         .filter(watch_signup_slots::watch_id.eq(watch_id))
         .filter(watch_signup_slots::slot_start.ge(from))
         .filter(watch_signup_slots::slot_start.lt(to))
+        .filter(not_blocked_out())
         .select((
             watch_signup_slots::slot_start,
             watch_signup_slots::member_id,
@@ -128,6 +130,7 @@ pub fn counts_between(
         .filter(watch_signup_slots::watch_id.eq(watch_id))
         .filter(watch_signup_slots::slot_start.ge(from))
         .filter(watch_signup_slots::slot_start.lt(to))
+        .filter(not_blocked_out())
         .group_by(watch_signup_slots::slot_start)
         .select((watch_signup_slots::slot_start, diesel::dsl::count_star()))
         .load::<(NaiveDateTime, i64)>(conn)?
@@ -266,6 +269,21 @@ pub fn release_from(
     Ok(true)
 }
 
+/// The occurrences `signup_id` holds starting in `[from, to]`.
+pub fn held_of_signup(
+    conn: &mut DbConnection,
+    signup_id: &str,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> AppResult<Vec<HeldSlotRow>> {
+    Ok(watch_signup_slots::table
+        .filter(watch_signup_slots::signup_id.eq(signup_id))
+        .filter(watch_signup_slots::slot_start.gt(from))
+        .filter(watch_signup_slots::slot_start.le(to))
+        .select(HeldSlotRow::as_select())
+        .load(conn)?)
+}
+
 /// Whether `member_id` holds the slot, through any signup.
 pub fn holds(
     conn: &mut DbConnection,
@@ -337,6 +355,7 @@ pub fn member_slots_between(
         .filter(watch_signup_slots::member_id.eq(member_id))
         .filter(watch_signup_slots::slot_start.ge(from))
         .filter(watch_signup_slots::slot_start.lt(to))
+        .filter(not_blocked_out())
         .select(HeldSlotRow::as_select())
         .order(watch_signup_slots::slot_start.asc())
         .load(conn)?)
@@ -378,6 +397,7 @@ pub fn member_signups(
     let mut held: HashMap<String, Vec<HeldSlotRow>> = HashMap::new();
     for row in watch_signup_slots::table
         .filter(watch_signup_slots::signup_id.eq_any(&ids))
+        .filter(not_blocked_out())
         .select(HeldSlotRow::as_select())
         .order(watch_signup_slots::slot_start.asc())
         .load::<HeldSlotRow>(conn)?

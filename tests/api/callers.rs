@@ -87,6 +87,37 @@ const ROWS: &[(&str, &str, &str, &str)] = &[
     ("POST", "/api/v1/me/calendar-token", "", "NYYYYYY"),
     ("GET", "/api/v1/me/fasts", "", "NYYYYYY"),
     ("GET", "/api/v1/me/notifications", "", "NYYYYYY"),
+    (
+        "POST",
+        "/api/v1/me/blockouts",
+        r#"{"starts_at":"2027-02-01T00:00:00Z","ends_at":"2027-02-02T00:00:00Z"}"#,
+        "NYYYYYY",
+    ),
+    ("GET", "/api/v1/me/blockouts", "", "NYYYYYY"),
+    // The signup's member only (a second ask for the scene's week is a 409: a state).
+    (
+        "POST",
+        "/api/v1/watches/{watch}/signups/{signup}/replacement",
+        r#"{"slot_start":"2027-01-01T05:00:00Z"}"#,
+        "NNYNNNN",
+    ),
+    ("GET", "/api/v1/watches/{watch}/replacements", "", "NNYNYYY"),
+    // Whoever may see the watch (its asker, holding the slot, gets a 409: a state).
+    (
+        "POST",
+        "/api/v1/replacements/{replacement}/accept",
+        "",
+        "NNYNYYY",
+    ),
+    // Its asker, the team's leader, leaders.
+    (
+        "DELETE",
+        "/api/v1/replacements/{replacement}",
+        "",
+        "NNYNYYY",
+    ),
+    // The team member's blockout: theirs alone, hidden from everyone else.
+    ("DELETE", "/api/v1/me/blockouts/{blockout}", "", "NNYNNNN"),
     ("POST", "/api/v1/me/notifications/read", "{}", "NYYYYYY"),
     ("GET", "/api/v1/me/notification-preferences", "", "NYYYYYY"),
     (
@@ -381,6 +412,10 @@ struct Scene {
     category: String,
     watch: String,
     signup: String,
+    /// A blockout of the team member's.
+    blockout: String,
+    /// The team member's replacement asked for their signup's slot.
+    replacement: String,
     fast: String,
     calendar: String,
     /// A one-click unsubscribe token of the team member's, as an email carries.
@@ -466,6 +501,22 @@ async fn scene(app: &TestApp, people: &People, n: usize) -> Scene {
         )
         .await
         .expect(201));
+    let replacement = id(&app
+        .post(
+            &format!("/watches/{watch}/signups/{signup}/replacement"),
+            team_member,
+            json!({"slot_start": "2027-01-01T05:00:00Z"}),
+        )
+        .await
+        .expect(201));
+    let blockout = id(&app
+        .post(
+            "/me/blockouts",
+            team_member,
+            json!({"starts_at": "2027-03-01T00:00:00Z", "ends_at": "2027-03-02T00:00:00Z"}),
+        )
+        .await
+        .expect(201));
     let fast = id(&app
         .post(
             "/fasts",
@@ -547,6 +598,8 @@ async fn scene(app: &TestApp, people: &People, n: usize) -> Scene {
         category,
         watch,
         signup,
+        blockout,
+        replacement,
         fast,
         calendar,
         unsubscribe,
@@ -567,6 +620,8 @@ fn fill(template: &str, scene: &Scene, people: &People) -> String {
         .replace("{category}", &scene.category)
         .replace("{watch}", &scene.watch)
         .replace("{signup}", &scene.signup)
+        .replace("{blockout}", &scene.blockout)
+        .replace("{replacement}", &scene.replacement)
         .replace("{fast}", &scene.fast)
         .replace("{calendar}", &scene.calendar)
         .replace("{unsubscribe}", &scene.unsubscribe)

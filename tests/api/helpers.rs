@@ -156,6 +156,8 @@ impl Drop for TestApp {
 /// A second instance on a test app's database, delivering notifications; stops when dropped.
 pub struct WorkerInstance {
     server: ServerHandle,
+    /// Its own address (`http://127.0.0.1:{port}`), for calls that must run on its clock.
+    pub base: String,
 }
 
 impl Drop for WorkerInstance {
@@ -180,8 +182,9 @@ pub async fn start_worker_with(mut config: Config) -> WorkerInstance {
         .await
         .expect("the second instance starts");
     let server = app.server_handle();
+    let base = format!("http://127.0.0.1:{}", app.port());
     actix_web::rt::spawn(app.run_until_stopped());
-    WorkerInstance { server }
+    WorkerInstance { server, base }
 }
 
 /// A signed-in member.
@@ -314,6 +317,37 @@ impl TestApp {
         } else {
             format!("{}/api/v1{path}", self.base)
         }
+    }
+
+    /// Sends `body` to `path` of another instance on this app's database (`base`), e.g. one
+    /// whose clock is elsewhere.
+    pub async fn post_on(&self, base: &str, path: &str, token: Option<&str>, body: Value) -> Resp {
+        let mut req = self.client.post(format!("{base}/api/v1{path}"));
+        if let Some(token) = token {
+            req = req.insert_header((header::AUTHORIZATION, format!("Bearer {token}")));
+        }
+        let mut res = req.send_json(&body).await.expect("request sent");
+        let body = res.body().await.expect("body read");
+        Resp {
+            status: res.status().as_u16(),
+            headers: res.headers().clone(),
+            body: body.to_vec(),
+        }
+    }
+
+    /// Signs `email` in on another instance (`base`): a token valid on that instance's clock.
+    pub async fn sign_in_on(&self, base: &str, email: &str) -> String {
+        self.post_on(
+            base,
+            "/auth/login",
+            None,
+            json!({"email": email, "password": PASSWORD}),
+        )
+        .await
+        .expect(200)["access_token"]
+            .as_str()
+            .unwrap()
+            .to_string()
     }
 
     /// Sends a request with raw headers and body.
@@ -472,9 +506,10 @@ impl TestApp {
                 } else {
                     let path = url.strip_prefix("sqlite://").unwrap_or(&url);
                     let mut conn = diesel::SqliteConnection::establish(path).expect("connect");
+                    // The service's own writer may hold the lock a moment (its periodic tasks).
                     diesel::connection::SimpleConnection::batch_execute(
                         &mut conn,
-                        "BEGIN IMMEDIATE;",
+                        "PRAGMA busy_timeout = 10000; BEGIN IMMEDIATE;",
                     )
                     .expect("lock");
                     Box::new(conn)

@@ -29,5 +29,6 @@ mod scripted_church;
 mod sessions;
 mod teams;
 mod tokens;
+mod watch_changes;
 mod watches;
 mod webhooks;

@@ -4,6 +4,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::Duration;
 use intercede::clock::Clock;
+use intercede::config::Config;
 use intercede::db::{Db, DbConnection};
 use intercede::error::AppResult;
 use intercede::notify::periodic::{run_if_due, Task, Turn};
@@ -37,17 +38,20 @@ async fn of_many_instances_claiming_one_due_turn_at_once_exactly_one_runs_it() {
         );
     }
     let now = Clock::real().now();
+    let config = std::sync::Arc::new(Config::for_database(url.clone()));
     // The first look writes the task's row; its first turn is due at once.
+    let c = config.clone();
     let first = dbs[0]
-        .write(move |conn| run_if_due(conn, &COUNTING, &[], now))
+        .write(move |conn| run_if_due(conn, &COUNTING, &c, &[], now))
         .await
         .unwrap();
     assert!(!first);
     for round in 1..=3 {
         let at = now + Duration::minutes(5 * round);
-        let tries = dbs
-            .iter()
-            .map(|db| db.write(move |conn| run_if_due(conn, &COUNTING, &[], at)));
+        let tries = dbs.iter().map(|db| {
+            let c = config.clone();
+            db.write(move |conn| run_if_due(conn, &COUNTING, &c, &[], at))
+        });
         let ran: Vec<bool> = futures_util::future::join_all(tries)
             .await
             .into_iter()
@@ -63,7 +67,7 @@ async fn of_many_instances_claiming_one_due_turn_at_once_exactly_one_runs_it() {
     // Not due again until its pace has passed.
     let early = now + Duration::minutes(17);
     assert!(!dbs[0]
-        .write(move |conn| run_if_due(conn, &COUNTING, &[], early))
+        .write(move |conn| run_if_due(conn, &COUNTING, &config, &[], early))
         .await
         .unwrap());
 }

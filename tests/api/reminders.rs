@@ -380,3 +380,384 @@ async fn a_changed_lead_moves_the_reminder_and_a_switched_off_one_is_not_sent() 
     assert_eq!(s.settled(&paul, "in_app").await, ["dropped", "sent"]);
     assert!(s.reminders(&quiet, 0).await.is_empty());
 }
+
+#[actix_web::test]
+async fn a_fast_day_not_checked_in_is_reminded_at_the_members_own_time_and_a_kept_one_is_not() {
+    // A New York fast from 1 February; at 01:00 there on the 2nd, day 2 has begun.
+    let s = Scene::at("2027-02-02T06:00:00Z").await;
+    let kenji = s.member_in("Kenji", "Asia/Tokyo").await;
+    let maria = s.member_in("Maria", "America/New_York").await;
+    let fast = s
+        .app
+        .post(
+            "/fasts",
+            Some(&s.leader.token),
+            json!({"name": "Daniel fast", "fast_type": "daniel", "starts_on": "2027-02-01",
+                   "days": 3, "timezone": "America/New_York"}),
+        )
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    s.app
+        .put(
+            "/me/notification-preferences",
+            Some(&maria.token),
+            json!({"fast_reminder_time": "21:00"}),
+        )
+        .await
+        .expect(200);
+    let participants = format!("/fasts/{fast}/participants");
+    s.app
+        .post(&participants, Some(&kenji.token), json!({}))
+        .await
+        .expect(201);
+    s.app
+        .post(&participants, Some(&maria.token), json!({"days": [1, 2]}))
+        .await
+        .expect(201);
+    // Joined on day 2: day 1's reminder (11:00Z on the 1st) is long past and never written;
+    // day 2's (20:00 in Tokyo, 11:00Z) and day 3's are, and Maria's day 2 (21:00 in New York).
+    let kenji_days = |log: Vec<Value>| -> Vec<i64> {
+        log.iter()
+            .map(|n| n["data"]["day"].as_i64().unwrap())
+            .collect()
+    };
+    let on = s.instance_at("2027-02-02T10:59:56Z").await;
+    let got = fast_reminders(&s, &kenji, 1).await;
+    assert_eq!(kenji_days(got.clone()), [2]);
+    let body = got[0]["body"].as_str().unwrap();
+    assert!(body.contains("Day 2 of Daniel fast"), "{body}");
+    assert_eq!(got[0]["link"], format!("/api/v1/fasts/{fast}/check-ins/me"));
+    drop(on);
+    // Maria keeps day 2 before her reminder: it is not sent.
+    s.app
+        .post(
+            &format!("/fasts/{fast}/check-ins"),
+            Some(&maria.token),
+            json!({"day": 2, "kept": "yes", "note": "A private note"}),
+        )
+        .await
+        .expect(201);
+    let _later = s.instance_at("2027-02-03T01:59:56Z").await;
+    actix_web::rt::time::sleep(Duration::from_secs(6)).await;
+    assert!(fast_reminders(&s, &maria, 0).await.is_empty());
+    let log = s
+        .app
+        .get(
+            &format!(
+                "/notification-deliveries?member_id={}&channel=in_app&limit=100",
+                maria.id
+            ),
+            Some(&s.admin.token),
+        )
+        .await
+        .expect(200);
+    let statuses: Vec<&str> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["event"] == "fast.check_in_reminder")
+        .map(|d| d["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        ["dropped"],
+        "written at the join, dropped when due"
+    );
+    // No email ever carries a check-in note.
+    assert!(s
+        .mail
+        .received()
+        .iter()
+        .all(|m| !m.everything().contains("A private note")));
+}
+
+/// The fast check-in reminders in `who`'s inbox, waiting (at most 20 s) until there are `n`.
+async fn fast_reminders(s: &Scene, who: &Session, n: usize) -> Vec<Value> {
+    let start = Instant::now();
+    loop {
+        let items: Vec<Value> = s
+            .app
+            .get("/me/notifications?limit=100", Some(&who.token))
+            .await
+            .expect(200)["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["event"] == "fast.check_in_reminder")
+            .cloned()
+            .collect();
+        if items.len() >= n || start.elapsed() > Duration::from_secs(20) {
+            return items;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The `request.unprayed` notices in `who`'s inbox, waiting (at most 20 s) until there are `n`.
+async fn unprayed(app: &TestApp, who: &Session, n: usize) -> Vec<Value> {
+    let start = Instant::now();
+    loop {
+        let items: Vec<Value> = app
+            .get("/me/notifications?limit=100", Some(&who.token))
+            .await
+            .expect(200)["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["event"] == "request.unprayed")
+            .cloned()
+            .collect();
+        if items.len() >= n || start.elapsed() > Duration::from_secs(20) {
+            return items;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[actix_web::test]
+async fn an_unprayed_for_assignment_nudges_its_intercessor_then_the_assigner_or_team_leaders() {
+    let start = at("2027-06-01T00:00:00Z");
+    let app = spawn_app_with(|c| {
+        c.workers_enabled = false;
+        c.clock_start = Some(start);
+    })
+    .await;
+    let c = crate::teams::church_in(app).await;
+    let request = |title: &'static str| {
+        let c = &c;
+        async move {
+            c.app
+                .create_request(
+                    &c.rita.token,
+                    json!({"title": title, "body": "A private body text", "visibility": "congregation"}),
+                )
+                .await["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let named = request("Healing for Anna").await;
+    let by_team = request("A job for Sam").await;
+    for (req, body) in [
+        (&named, json!({"member_id": c.ivy.id})),
+        (&by_team, json!({"team_id": c.healing})),
+    ] {
+        c.app
+            .post(
+                &format!("/prayer-requests/{req}/assignments"),
+                Some(&c.leader.token),
+                body,
+            )
+            .await
+            .expect(201);
+    }
+    let instance = |clock: &str| {
+        let mut config = c.app.config.clone();
+        config.clock_start = Some(at(clock));
+        start_worker_with(config)
+    };
+
+    // Two days on: Ivy is nudged about the request named to her; nobody else hears yet.
+    let first = instance("2027-06-03T00:00:30Z").await;
+    let got = unprayed(&c.app, &c.ivy, 1).await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0]["data"]["request_id"], named.as_str());
+    let body = got[0]["body"].as_str().unwrap();
+    assert!(
+        body.contains("Healing for Anna") && body.contains("48 hours"),
+        "{body}"
+    );
+    // Hana, of the team it was given to, prays for the other one then.
+    let hana = c.app.sign_in_on(&first.base, "hana@example.org").await;
+    c.app
+        .post_on(
+            &first.base,
+            &format!("/prayer-requests/{by_team}/prayers"),
+            Some(&hana),
+            json!({}),
+        )
+        .await
+        .expect(201);
+    drop(first);
+
+    // Four days on: Ivy again (a new period), and the leader who assigned it is told. The team's
+    // request was prayed for two days ago: its leaders hear nothing.
+    let second = instance("2027-06-05T00:01:00Z").await;
+    assert_eq!(unprayed(&c.app, &c.ivy, 2).await.len(), 2);
+    let told = unprayed(&c.app, &c.leader, 1).await;
+    assert_eq!(told.len(), 1, "{told:?}");
+    let body = told[0]["body"].as_str().unwrap();
+    assert!(body.contains("Ivy has not logged a prayer"), "{body}");
+    // Ivy prays: her nudges start again from now.
+    let ivy = c.app.sign_in_on(&second.base, "ivy@example.org").await;
+    c.app
+        .post_on(
+            &second.base,
+            &format!("/prayer-requests/{named}/prayers"),
+            Some(&ivy),
+            json!({}),
+        )
+        .await
+        .expect(201);
+    drop(second);
+
+    // Six days on: two days after Ivy prayed she is nudged once more, but the leader is not
+    // (the escalation waits for a second period); four days after Hana prayed, the team's
+    // leaders are told.
+    let _third = instance("2027-06-07T00:01:30Z").await;
+    let told = unprayed(&c.app, &c.tom, 1).await;
+    assert_eq!(told.len(), 1, "{told:?}");
+    let body = told[0]["body"].as_str().unwrap();
+    assert!(
+        body.contains("No one in Healing") && body.contains("A job for Sam"),
+        "{body}"
+    );
+    assert_eq!(unprayed(&c.app, &c.ivy, 3).await.len(), 3);
+    assert_eq!(unprayed(&c.app, &c.leader, 0).await.len(), 1);
+    for who in [&c.hana, &c.rita, &c.omar] {
+        assert!(unprayed(&c.app, who, 0).await.is_empty());
+    }
+}
+
+/// `who`'s notifications of `event`, waiting (at most 20 s) until there are `n`.
+async fn events_of(app: &TestApp, who: &Session, event: &str, n: usize) -> Vec<Value> {
+    let start = Instant::now();
+    loop {
+        let items: Vec<Value> = app
+            .get("/me/notifications?limit=100", Some(&who.token))
+            .await
+            .expect(200)["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["event"] == event)
+            .cloned()
+            .collect();
+        if items.len() >= n || start.elapsed() > Duration::from_secs(20) {
+            return items;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[actix_web::test]
+async fn two_instances_send_each_daily_digest_once_at_its_hour_in_its_zone() {
+    let s = Scene::at("2027-06-01T12:00:00Z").await;
+    let rita = s.member_in("Rita", "Europe/London").await;
+    let ivy = s.member_in("Ivy", "UTC").await;
+    let hana = s.member_in("Hana", "Asia/Tokyo").await;
+    let request = s
+        .app
+        .create_request(
+            &rita.token,
+            json!({"title": "Healing for Anna", "body": "A private body text", "visibility": "congregation"}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let pray = format!("/prayer-requests/{request}/prayers");
+    for who in [&ivy, &ivy, &hana, &rita] {
+        s.app
+            .post(&pray, Some(&who.token), json!({}))
+            .await
+            .expect(201);
+    }
+    // A New York watch needing one a slot, with one slot held.
+    let watch = s.hourly_watch("America/New_York", "2027-05-01").await;
+    s.sign_up(&ivy, &watch, json!({"slot_start": "2027-06-02T14:00:00Z"}))
+        .await;
+
+    // 08:00 in London on 2 June is 07:00Z: two instances, one digest.
+    let (_a, _b) = (
+        s.instance_at("2027-06-02T07:00:01Z").await,
+        s.instance_at("2027-06-02T07:00:01Z").await,
+    );
+    let got = events_of(&s.app, &rita, "request.prayed_digest", 1).await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    let body = got[0]["body"].as_str().unwrap();
+    // Her own prayer does not count; names never appear.
+    assert!(body.contains("3 times by 2 intercessors"), "{body}");
+    for name in ["Ivy", "Hana", "Healing for Anna"] {
+        assert!(!body.contains(name), "{body}");
+    }
+    actix_web::rt::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(
+        events_of(&s.app, &rita, "request.prayed_digest", 0)
+            .await
+            .len(),
+        1
+    );
+    assert!(events_of(&s.app, &ivy, "request.prayed_digest", 0)
+        .await
+        .is_empty());
+    // By email it is off unless chosen.
+    assert!(s
+        .mail
+        .received()
+        .iter()
+        .all(|m| !m.subject().contains("prayed for")));
+    drop((_a, _b));
+
+    // 07:00 in New York is 11:00Z: the leaders hear of the gaps in the next 72 hours, once each.
+    let (_c, _d) = (
+        s.instance_at("2027-06-02T11:00:01Z").await,
+        s.instance_at("2027-06-02T11:00:01Z").await,
+    );
+    let lea = events_of(&s.app, &s.leader, "watch.gaps_digest", 1).await;
+    assert_eq!(lea.len(), 1, "{lea:?}");
+    let body = lea[0]["body"].as_str().unwrap();
+    // 72 slots, one held.
+    assert!(body.contains("71 slots"), "{body}");
+    assert_eq!(lea[0]["link"], format!("/api/v1/watches/{watch}/coverage"));
+    let gaps = lea[0]["data"]["gaps"].as_array().unwrap();
+    assert_eq!(gaps.len(), 2, "before and after the held slot: {gaps:?}");
+    assert_eq!(gaps[0]["start"], "2027-06-02T11:00:00Z");
+    assert_eq!(gaps[0]["end"], "2027-06-02T14:00:00Z");
+    assert_eq!(
+        events_of(&s.app, &s.admin, "watch.gaps_digest", 1)
+            .await
+            .len(),
+        1
+    );
+    actix_web::rt::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(
+        events_of(&s.app, &s.leader, "watch.gaps_digest", 0)
+            .await
+            .len(),
+        1
+    );
+    assert!(events_of(&s.app, &ivy, "watch.gaps_digest", 0)
+        .await
+        .is_empty());
+}
+
+#[actix_web::test]
+async fn a_blocked_out_slot_gets_no_reminder() {
+    let s = Scene::at("2027-05-01T06:00:00Z").await;
+    let bea = s.member_in("Bea", "UTC").await;
+    let watch = s.hourly_watch("UTC", "2027-05-01").await;
+    for start in ["2027-05-01T10:00:00Z", "2027-05-01T11:00:00Z"] {
+        s.sign_up(&bea, &watch, json!({"slot_start": start})).await;
+    }
+    // Away from 10:30: the 10:00 and 11:00 slots overlap it; their reminders are written
+    // already and are dropped when due.
+    s.app
+        .post(
+            "/me/blockouts",
+            Some(&bea.token),
+            json!({"starts_at": "2027-05-01T10:30:00Z", "ends_at": "2027-05-01T12:00:00Z"}),
+        )
+        .await
+        .expect(201)["affected"]
+        .as_array()
+        .map(|a| assert_eq!(a.len(), 2))
+        .unwrap();
+    let _on = s.instance_at("2027-05-01T09:59:55Z").await;
+    assert_eq!(s.settled(&bea, "in_app").await, ["dropped", "dropped"]);
+    assert!(s.reminders(&bea, 0).await.is_empty());
+}

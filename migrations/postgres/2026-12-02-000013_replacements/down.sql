@@ -1,0 +1,2 @@
+DROP TABLE replacement_offers;
+DROP TABLE replacements;
