@@ -180,7 +180,7 @@ pub fn enqueue(
             }
         }
     }
-    outbox::enqueue(conn, now, channels, &notices)?;
+    outbox::schedule(conn, now, channels, &notices)?;
     Ok(notices.len())
 }
 

@@ -132,13 +132,14 @@ pub fn enqueue(
             notices.push(Notice {
                 event: Event::FastCheckInReminder,
                 key: key(&fast.id, &member_id, day, &time),
-                data: json!({"fast_id": fast.id, "day": day, "reminder_time": time}),
+                data: json!({"fast_id": fast.id, "member_id": member_id, "day": day,
+                             "reminder_time": time}),
                 member_id,
                 due: Some(due),
             });
         }
     }
-    outbox::enqueue(conn, now, channels, &notices)?;
+    outbox::schedule(conn, now, channels, &notices)?;
     Ok(notices.len())
 }
 

@@ -376,6 +376,60 @@ fn replacement_notice(
     Ok(Some(Rendered { title, body, link }))
 }
 
+/// Whether a time-driven notice still applies at `now`, whoever it is for (a webhook has no
+/// recipient to judge by): the reminder's slot still held and its lead unchanged, the fast day
+/// not checked in, the nudge's assignment live and unprayed-for since, the replacement open.
+/// Every other event applies.
+pub fn still_applies(
+    conn: &mut DbConnection,
+    event: Event,
+    data: &Value,
+    now: NaiveDateTime,
+) -> AppResult<bool> {
+    let text = |k: &str| data.get(k).and_then(Value::as_str).map(str::to_string);
+    let number = |k: &str| data.get(k).and_then(Value::as_i64);
+    match event {
+        Event::WatchReminder => match (Due::from_data(data), text("member_id")) {
+            (Some(due), Some(member)) => due.stands(conn, &member, now),
+            _ => Ok(false),
+        },
+        Event::FastCheckInReminder => {
+            let (Some(fast_id), Some(member), Some(day), Some(time)) = (
+                text("fast_id"),
+                text("member_id"),
+                number("day").and_then(|d| i32::try_from(d).ok()),
+                text("reminder_time"),
+            ) else {
+                return Ok(false);
+            };
+            let fast = match fasts::store::find(conn, &fast_id) {
+                Ok(fast) => fast,
+                Err(AppError::NotFound) => return Ok(false),
+                Err(e) => return Err(e),
+            };
+            let Some(profile) = find_profile(conn, &member)? else {
+                return Ok(false);
+            };
+            let zone: Tz = profile.timezone.parse().unwrap_or(chrono_tz::UTC);
+            fasts::reminders::stands(conn, &fast, &member, zone, day, &time, now)
+        }
+        Event::RequestUnprayed => {
+            let period = chrono::Duration::hours(number("period_hours").unwrap_or(0));
+            nudges::stands(
+                conn,
+                &text("assignment_id").unwrap_or_default(),
+                number("anchor").unwrap_or(0),
+                now,
+                period,
+            )
+        }
+        Event::WatchSlotOpen | Event::ReplacementUnfilled => {
+            watches::replacements::is_open(conn, &text("replacement_id").unwrap_or_default(), now)
+        }
+        _ => Ok(true),
+    }
+}
+
 /// The recipient as a signed-in caller, for the features' visibility rules.
 fn as_caller(conn: &mut DbConnection, recipient: &MemberRow) -> AppResult<Option<AuthUser>> {
     Ok(find_profile(conn, &recipient.id)?.map(|member| AuthUser {

@@ -102,6 +102,12 @@ fn plan(conn: &mut DbConnection, row: &OutboxRow, at: NaiveDateTime) -> AppResul
     }
     let url = reqwest::Url::parse(&hook.url).map_err(AppError::internal)?;
     let data: Value = serde_json::from_str(&row.data).map_err(AppError::internal)?;
+    if !super::render::still_applies(conn, row.event, &data, at)? {
+        return Ok(Plan::Drop(
+            "it no longer applies (the slot was given up, the day checked in, a prayer logged...)"
+                .into(),
+        ));
+    }
     let body = json!({
         "type": row.event.as_str(),
         "timestamp": crate::time::to_utc(row.created_at)
@@ -154,7 +160,10 @@ pub async fn deliver(
             "the webhook's address is private, loopback or link-local".into(),
         ));
     }
-    let timestamp = at.and_utc().timestamp();
+    // The signature's timestamp is the real time, not the service's clock: receivers check it
+    // against their own clocks to refuse replays (Standard Webhooks: a few minutes' tolerance),
+    // so a development instance with `CLOCK_START` must still send the true time here.
+    let timestamp = chrono::Utc::now().timestamp();
     let secrets: Vec<&str> = post.secrets.iter().map(String::as_str).collect();
     let signature = signature_header(&secrets, &row.id, timestamp, &post.body);
     let sent = poster

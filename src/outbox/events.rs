@@ -85,6 +85,12 @@ impl Event {
         Event::SignupCancelled,
         Event::FastCheckIn,
         Event::WebhookPing,
+        Event::RequestUnprayed,
+        Event::WatchReminder,
+        Event::WatchSlotOpen,
+        Event::ReplacementFilled,
+        Event::ReplacementUnfilled,
+        Event::FastCheckInReminder,
     ];
 }
 

@@ -17,5 +17,5 @@ pub mod store;
 pub use events::{Channel, DeliveryState, Event};
 pub use store::{
     announce, claim, enqueue, enqueue_mail, finish, forget_finished_before, forget_requests,
-    note_response, oldest_due, postpone, release, tell, News, Notice, OutboxRow, Outcome,
+    note_response, oldest_due, postpone, release, schedule, tell, News, Notice, OutboxRow, Outcome,
 };

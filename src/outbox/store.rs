@@ -239,6 +239,49 @@ pub fn announce(
     data: &serde_json::Value,
     only: Option<&str>,
 ) -> AppResult<()> {
+    announce_at(conn, at, at, event, key, data, only)
+}
+
+/// Writes `notices` (time-driven ones, each with its own due time) to the outbox: their
+/// members' rows on `channels`, and for each occurrence (key) of an event webhooks may subscribe
+/// to, one delivery per subscribed webhook, due when the notice is. The webhook's `data` is the
+/// first notice's of that key, with its `member_id` when the key is one member's.
+pub fn schedule(
+    conn: &mut DbConnection,
+    at: NaiveDateTime,
+    channels: &[Channel],
+    notices: &[Notice],
+) -> AppResult<()> {
+    enqueue(conn, at, channels, notices)?;
+    let mut seen = std::collections::HashSet::new();
+    for n in notices {
+        if !Event::FOR_WEBHOOKS.contains(&n.event) || !seen.insert(n.key.as_str()) {
+            continue;
+        }
+        announce_at(
+            conn,
+            at,
+            n.due.unwrap_or(at),
+            n.event,
+            &n.key,
+            &n.data,
+            None,
+        )?;
+    }
+    Ok(())
+}
+
+/// Like [`announce`], due at `due` (a time-driven notice written ahead).
+#[allow(clippy::too_many_arguments)]
+fn announce_at(
+    conn: &mut DbConnection,
+    at: NaiveDateTime,
+    due: NaiveDateTime,
+    event: Event,
+    key: &str,
+    data: &serde_json::Value,
+    only: Option<&str>,
+) -> AppResult<()> {
     let mut query = webhooks::table
         .filter(webhooks::active.eq(true))
         .select((webhooks::id, webhooks::events))
@@ -269,7 +312,7 @@ pub fn announce(
             data: data.to_string(),
             state: DeliveryState::Pending,
             attempts: 0,
-            run_at: at,
+            run_at: due,
             lease_until: None,
             last_error: None,
             created_at: at,

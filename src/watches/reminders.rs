@@ -85,6 +85,7 @@ pub fn enqueue(
                 key: key(&signup, start, lead),
                 data: json!({
                     "watch_id": watch,
+                    "member_id": member,
                     "signup_id": signup,
                     "slot_start": instant(start),
                     "lead_minutes": lead,
@@ -94,7 +95,7 @@ pub fn enqueue(
             })
         })
         .collect();
-    outbox::enqueue(conn, now, channels, &notices)?;
+    outbox::schedule(conn, now, channels, &notices)?;
     Ok(notices.len())
 }
 

@@ -421,7 +421,7 @@ fn offer_wave(
             due: None,
         })
         .collect();
-    outbox::enqueue(conn, now, channels, &notices)?;
+    outbox::schedule(conn, now, channels, &notices)?;
     let next = now + WAVE_EVERY;
     diesel::update(replacements::table.find(&row.id))
         .set((

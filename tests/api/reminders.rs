@@ -32,6 +32,7 @@ impl Scene {
             mail.configure(c);
             c.workers_enabled = false;
             c.clock_start = Some(start);
+            c.webhook_allow_private = true;
         })
         .await;
         let admin = app.admin("Ada").await;
@@ -88,24 +89,7 @@ impl Scene {
 
     /// The watch reminders in `who`'s inbox, waiting (at most 20 s) until there are `n`.
     async fn reminders(&self, who: &Session, n: usize) -> Vec<Value> {
-        let start = Instant::now();
-        loop {
-            let items: Vec<Value> = self
-                .app
-                .get("/me/notifications?limit=100", Some(&who.token))
-                .await
-                .expect(200)["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|n| n["event"] == "watch.reminder")
-                .cloned()
-                .collect();
-            if items.len() >= n || start.elapsed() > Duration::from_secs(20) {
-                return items;
-            }
-            actix_web::rt::time::sleep(Duration::from_millis(100)).await;
-        }
+        events_of(&self.app, who, "watch.reminder", n).await
     }
 
     /// `who`'s watch-reminder deliveries on `channel`, as the admin's delivery log shows them:
@@ -173,6 +157,27 @@ impl Scene {
             }
             actix_web::rt::time::sleep(Duration::from_millis(200)).await;
         }
+    }
+}
+
+/// `who`'s notifications of `event`, waiting (at most 20 s) until there are `n`.
+pub async fn events_of(app: &TestApp, who: &Session, event: &str, n: usize) -> Vec<Value> {
+    let start = Instant::now();
+    loop {
+        let items: Vec<Value> = app
+            .get("/me/notifications?limit=100", Some(&who.token))
+            .await
+            .expect(200)["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["event"] == event)
+            .cloned()
+            .collect();
+        if items.len() >= n || start.elapsed() > Duration::from_secs(20) {
+            return items;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
@@ -425,7 +430,7 @@ async fn a_fast_day_not_checked_in_is_reminded_at_the_members_own_time_and_a_kep
             .collect()
     };
     let on = s.instance_at("2027-02-02T10:59:56Z").await;
-    let got = fast_reminders(&s, &kenji, 1).await;
+    let got = events_of(&s.app, &kenji, "fast.check_in_reminder", 1).await;
     assert_eq!(kenji_days(got.clone()), [2]);
     let body = got[0]["body"].as_str().unwrap();
     assert!(body.contains("Day 2 of Daniel fast"), "{body}");
@@ -442,7 +447,9 @@ async fn a_fast_day_not_checked_in_is_reminded_at_the_members_own_time_and_a_kep
         .expect(201);
     let _later = s.instance_at("2027-02-03T01:59:56Z").await;
     actix_web::rt::time::sleep(Duration::from_secs(6)).await;
-    assert!(fast_reminders(&s, &maria, 0).await.is_empty());
+    assert!(events_of(&s.app, &maria, "fast.check_in_reminder", 0)
+        .await
+        .is_empty());
     let log = s
         .app
         .get(
@@ -472,49 +479,6 @@ async fn a_fast_day_not_checked_in_is_reminded_at_the_members_own_time_and_a_kep
         .received()
         .iter()
         .all(|m| !m.everything().contains("A private note")));
-}
-
-/// The fast check-in reminders in `who`'s inbox, waiting (at most 20 s) until there are `n`.
-async fn fast_reminders(s: &Scene, who: &Session, n: usize) -> Vec<Value> {
-    let start = Instant::now();
-    loop {
-        let items: Vec<Value> = s
-            .app
-            .get("/me/notifications?limit=100", Some(&who.token))
-            .await
-            .expect(200)["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|n| n["event"] == "fast.check_in_reminder")
-            .cloned()
-            .collect();
-        if items.len() >= n || start.elapsed() > Duration::from_secs(20) {
-            return items;
-        }
-        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// The `request.unprayed` notices in `who`'s inbox, waiting (at most 20 s) until there are `n`.
-async fn unprayed(app: &TestApp, who: &Session, n: usize) -> Vec<Value> {
-    let start = Instant::now();
-    loop {
-        let items: Vec<Value> = app
-            .get("/me/notifications?limit=100", Some(&who.token))
-            .await
-            .expect(200)["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|n| n["event"] == "request.unprayed")
-            .cloned()
-            .collect();
-        if items.len() >= n || start.elapsed() > Duration::from_secs(20) {
-            return items;
-        }
-        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 #[actix_web::test]
@@ -563,7 +527,7 @@ async fn an_unprayed_for_assignment_nudges_its_intercessor_then_the_assigner_or_
 
     // Two days on: Ivy is nudged about the request named to her; nobody else hears yet.
     let first = instance("2027-06-03T00:00:30Z").await;
-    let got = unprayed(&c.app, &c.ivy, 1).await;
+    let got = events_of(&c.app, &c.ivy, "request.unprayed", 1).await;
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(got[0]["data"]["request_id"], named.as_str());
     let body = got[0]["body"].as_str().unwrap();
@@ -587,8 +551,11 @@ async fn an_unprayed_for_assignment_nudges_its_intercessor_then_the_assigner_or_
     // Four days on: Ivy again (a new period), and the leader who assigned it is told. The team's
     // request was prayed for two days ago: its leaders hear nothing.
     let second = instance("2027-06-05T00:01:00Z").await;
-    assert_eq!(unprayed(&c.app, &c.ivy, 2).await.len(), 2);
-    let told = unprayed(&c.app, &c.leader, 1).await;
+    assert_eq!(
+        events_of(&c.app, &c.ivy, "request.unprayed", 2).await.len(),
+        2
+    );
+    let told = events_of(&c.app, &c.leader, "request.unprayed", 1).await;
     assert_eq!(told.len(), 1, "{told:?}");
     let body = told[0]["body"].as_str().unwrap();
     assert!(body.contains("Ivy has not logged a prayer"), "{body}");
@@ -609,38 +576,27 @@ async fn an_unprayed_for_assignment_nudges_its_intercessor_then_the_assigner_or_
     // (the escalation waits for a second period); four days after Hana prayed, the team's
     // leaders are told.
     let _third = instance("2027-06-07T00:01:30Z").await;
-    let told = unprayed(&c.app, &c.tom, 1).await;
+    let told = events_of(&c.app, &c.tom, "request.unprayed", 1).await;
     assert_eq!(told.len(), 1, "{told:?}");
     let body = told[0]["body"].as_str().unwrap();
     assert!(
         body.contains("No one in Healing") && body.contains("A job for Sam"),
         "{body}"
     );
-    assert_eq!(unprayed(&c.app, &c.ivy, 3).await.len(), 3);
-    assert_eq!(unprayed(&c.app, &c.leader, 0).await.len(), 1);
-    for who in [&c.hana, &c.rita, &c.omar] {
-        assert!(unprayed(&c.app, who, 0).await.is_empty());
-    }
-}
-
-/// `who`'s notifications of `event`, waiting (at most 20 s) until there are `n`.
-async fn events_of(app: &TestApp, who: &Session, event: &str, n: usize) -> Vec<Value> {
-    let start = Instant::now();
-    loop {
-        let items: Vec<Value> = app
-            .get("/me/notifications?limit=100", Some(&who.token))
+    assert_eq!(
+        events_of(&c.app, &c.ivy, "request.unprayed", 3).await.len(),
+        3
+    );
+    assert_eq!(
+        events_of(&c.app, &c.leader, "request.unprayed", 0)
             .await
-            .expect(200)["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|n| n["event"] == event)
-            .cloned()
-            .collect();
-        if items.len() >= n || start.elapsed() > Duration::from_secs(20) {
-            return items;
-        }
-        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+            .len(),
+        1
+    );
+    for who in [&c.hana, &c.rita, &c.omar] {
+        assert!(events_of(&c.app, who, "request.unprayed", 0)
+            .await
+            .is_empty());
     }
 }
 
@@ -760,4 +716,50 @@ async fn a_blocked_out_slot_gets_no_reminder() {
     let _on = s.instance_at("2027-05-01T09:59:55Z").await;
     assert_eq!(s.settled(&bea, "in_app").await, ["dropped", "dropped"]);
     assert!(s.reminders(&bea, 0).await.is_empty());
+}
+
+#[actix_web::test]
+async fn time_driven_events_reach_subscribed_webhooks_when_due_and_not_once_given_up() {
+    let s = Scene::at("2027-05-01T06:00:00Z").await;
+    let receiver = crate::receiver::Receiver::start();
+    let hook = s
+        .app
+        .post(
+            "/webhooks",
+            Some(&s.admin.token),
+            json!({"url": receiver.url, "events": ["watch.reminder"]}),
+        )
+        .await
+        .expect(201);
+    let secret = hook["secret"].as_str().unwrap().to_string();
+    let eve = s.member_in("Eve", "UTC").await;
+    let watch = s.hourly_watch("UTC", "2027-05-01").await;
+    s.sign_up(&eve, &watch, json!({"slot_start": "2027-05-01T10:00:00Z"}))
+        .await;
+    let given_up = s
+        .sign_up(&eve, &watch, json!({"slot_start": "2027-05-01T11:00:00Z"}))
+        .await;
+    s.app
+        .delete(
+            &format!("/watches/{watch}/signups/{given_up}"),
+            Some(&eve.token),
+        )
+        .await
+        .expect(204);
+    // Nothing is sent before its time.
+    assert!(receiver.received().is_empty());
+    let _on = s.instance_at("2027-05-01T08:59:56Z").await;
+    let got = receiver.wait_for(1, 20).await;
+    assert_eq!(got.len(), 1);
+    let body = got[0].json();
+    assert_eq!(body["type"], "watch.reminder");
+    assert_eq!(body["data"]["slot_start"], "2027-05-01T10:00:00Z");
+    assert_eq!(body["data"]["member_id"], eve.id.as_str());
+    assert_eq!(body["data"]["watch_id"], watch.as_str());
+    assert!(got[0].verified_with(&secret), "signed");
+    drop(_on);
+    // The given-up slot's reminder (due 10:00) is dropped, not delivered.
+    let _later = s.instance_at("2027-05-01T09:59:56Z").await;
+    actix_web::rt::time::sleep(Duration::from_secs(6)).await;
+    assert_eq!(receiver.received().len(), 1, "only the slot still held");
 }

@@ -277,6 +277,7 @@ mod replacements {
     use serde_json::{json, Value};
 
     use crate::helpers::{spawn_app_with, start_worker_with, Session, TestApp};
+    use crate::reminders::events_of;
     use crate::teams::{church_in, Church};
 
     /// A church on a clock started at 2027-04-05T00:00:00Z (workers off), with a team watch of
@@ -314,26 +315,6 @@ mod replacements {
             .as_str()
             .unwrap()
             .to_string()
-    }
-
-    async fn inbox_of(app: &TestApp, who: &Session, event: &str, n: usize) -> Vec<Value> {
-        let start = Instant::now();
-        loop {
-            let items: Vec<Value> = app
-                .get("/me/notifications?limit=100", Some(&who.token))
-                .await
-                .expect(200)["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|x| x["event"] == event)
-                .cloned()
-                .collect();
-            if items.len() >= n || start.elapsed() > StdDuration::from_secs(20) {
-                return items;
-            }
-            actix_web::rt::time::sleep(StdDuration::from_millis(100)).await;
-        }
     }
 
     fn holders(slots: &Value, start: &str) -> Vec<String> {
@@ -440,7 +421,10 @@ mod replacements {
         let first: Vec<&Session> = [&c.tom, &c.leader, &c.admin, &c.ivy].into_iter().collect();
         let mut offered = Vec::new();
         for who in &first {
-            if !inbox_of(&c.app, who, "watch.slot_open", 0).await.is_empty() {
+            if !events_of(&c.app, who, "watch.slot_open", 0)
+                .await
+                .is_empty()
+            {
                 offered.push(who.id.clone());
             }
         }
@@ -449,20 +433,23 @@ mod replacements {
             actix_web::rt::time::sleep(StdDuration::from_millis(200)).await;
             offered.clear();
             for who in &first {
-                if !inbox_of(&c.app, who, "watch.slot_open", 0).await.is_empty() {
+                if !events_of(&c.app, who, "watch.slot_open", 0)
+                    .await
+                    .is_empty()
+                {
                     offered.push(who.id.clone());
                 }
             }
         }
         assert_eq!(offered.len(), 2, "a wave of two");
         assert!(!offered.contains(&c.ivy.id), "fewest slots first");
-        assert!(inbox_of(&c.app, &c.hana, "watch.slot_open", 0)
+        assert!(events_of(&c.app, &c.hana, "watch.slot_open", 0)
             .await
             .is_empty());
-        assert!(inbox_of(&c.app, &c.nate, "watch.slot_open", 0)
+        assert!(events_of(&c.app, &c.nate, "watch.slot_open", 0)
             .await
             .is_empty());
-        let offer = &inbox_of(&c.app, &c.tom, "watch.slot_open", 1).await;
+        let offer = &events_of(&c.app, &c.tom, "watch.slot_open", 1).await;
         if let Some(offer) = offer.first() {
             let body = offer["body"].as_str().unwrap();
             assert!(
@@ -527,11 +514,11 @@ mod replacements {
             config
         })
         .await;
-        let told = inbox_of(&c.app, &c.hana, "replacement.filled", 1).await;
+        let told = events_of(&c.app, &c.hana, "replacement.filled", 1).await;
         assert_eq!(told.len(), 1, "{told:?}");
         if winner.id != c.tom.id {
             assert_eq!(
-                inbox_of(&c.app, &c.tom, "replacement.filled", 1)
+                events_of(&c.app, &c.tom, "replacement.filled", 1)
                     .await
                     .len(),
                 1
@@ -693,7 +680,7 @@ mod replacements {
             config
         })
         .await;
-        let told = inbox_of(&c.app, &c.tom, "replacement.unfilled", 1).await;
+        let told = events_of(&c.app, &c.tom, "replacement.unfilled", 1).await;
         assert_eq!(told.len(), 1, "{told:?}");
         assert!(told[0]["body"].as_str().unwrap().contains("Healing room"));
         // Once the slot has begun it is expired.
@@ -723,7 +710,7 @@ mod replacements {
             actix_web::rt::time::sleep(StdDuration::from_millis(200)).await;
         }
         assert_eq!(
-            inbox_of(&c.app, &c.tom, "replacement.unfilled", 1)
+            events_of(&c.app, &c.tom, "replacement.unfilled", 1)
                 .await
                 .len(),
             1
