@@ -239,13 +239,16 @@ pub fn announce(
     data: &serde_json::Value,
     only: Option<&str>,
 ) -> AppResult<()> {
-    announce_at(conn, at, at, event, key, data, only)
+    let hooks = subscribed(conn, only)?;
+    let rows = webhook_rows(&hooks, event, key, data, at, at, only.is_some());
+    insert(conn, &rows)
 }
 
 /// Writes `notices` (time-driven ones, each with its own due time) to the outbox: their
 /// members' rows on `channels`, and for each occurrence (key) of an event webhooks may subscribe
 /// to, one delivery per subscribed webhook, due when the notice is. The webhook's `data` is the
-/// first notice's of that key, with its `member_id` when the key is one member's.
+/// first notice's of that key, with its `member_id` when the key is one member's. The webhooks
+/// are read once for all the notices.
 pub fn schedule(
     conn: &mut DbConnection,
     at: NaiveDateTime,
@@ -253,35 +256,34 @@ pub fn schedule(
     notices: &[Notice],
 ) -> AppResult<()> {
     enqueue(conn, at, channels, notices)?;
-    let mut seen = std::collections::HashSet::new();
-    for n in notices {
-        if !Event::FOR_WEBHOOKS.contains(&n.event) || !seen.insert(n.key.as_str()) {
-            continue;
-        }
-        announce_at(
-            conn,
-            at,
-            n.due.unwrap_or(at),
-            n.event,
-            &n.key,
-            &n.data,
-            None,
-        )?;
+    if !notices
+        .iter()
+        .any(|n| Event::FOR_WEBHOOKS.contains(&n.event))
+    {
+        return Ok(());
     }
-    Ok(())
+    let hooks = subscribed(conn, None)?;
+    let mut seen = std::collections::HashSet::new();
+    let rows: Vec<NewRow> = notices
+        .iter()
+        .filter(|n| Event::FOR_WEBHOOKS.contains(&n.event) && seen.insert(n.key.as_str()))
+        .flat_map(|n| {
+            webhook_rows(
+                &hooks,
+                n.event,
+                &n.key,
+                &n.data,
+                at,
+                n.due.unwrap_or(at),
+                false,
+            )
+        })
+        .collect();
+    insert(conn, &rows)
 }
 
-/// Like [`announce`], due at `due` (a time-driven notice written ahead).
-#[allow(clippy::too_many_arguments)]
-fn announce_at(
-    conn: &mut DbConnection,
-    at: NaiveDateTime,
-    due: NaiveDateTime,
-    event: Event,
-    key: &str,
-    data: &serde_json::Value,
-    only: Option<&str>,
-) -> AppResult<()> {
+/// The active webhooks (`only` that one), with the events each subscribes to.
+fn subscribed(conn: &mut DbConnection, only: Option<&str>) -> AppResult<Vec<(String, String)>> {
     let mut query = webhooks::table
         .filter(webhooks::active.eq(true))
         .select((webhooks::id, webhooks::events))
@@ -289,14 +291,26 @@ fn announce_at(
     if let Some(id) = only {
         query = query.filter(webhooks::id.eq(id));
     }
-    let subscribed: Vec<(String, String)> = query.load(conn)?;
+    Ok(query.load(conn)?)
+}
+
+/// One delivery of `event` (this occurrence, `key`) to each of `hooks` subscribed to it (to every
+/// one of them when `all`, a ping), due at `due`.
+fn webhook_rows(
+    hooks: &[(String, String)],
+    event: Event,
+    key: &str,
+    data: &serde_json::Value,
+    at: NaiveDateTime,
+    due: NaiveDateTime,
+    all: bool,
+) -> Vec<NewRow> {
     let name = serde_json::Value::from(event.as_str());
-    let rows: Vec<NewRow> = subscribed
-        .into_iter()
+    hooks
+        .iter()
         .filter(|(_, events)| {
-            only.is_some()
-                || serde_json::from_str::<Vec<serde_json::Value>>(events)
-                    .is_ok_and(|events| events.contains(&name))
+            all || serde_json::from_str::<Vec<serde_json::Value>>(events)
+                .is_ok_and(|events| events.contains(&name))
         })
         .map(|(webhook_id, _)| NewRow {
             id: uuid::Uuid::now_v7().to_string(),
@@ -317,13 +331,9 @@ fn announce_at(
             last_error: None,
             created_at: at,
             sent_at: None,
-            webhook_id: Some(webhook_id),
+            webhook_id: Some(webhook_id.clone()),
         })
-        .collect();
-    if rows.is_empty() {
-        return Ok(());
-    }
-    insert(conn, &rows)
+        .collect()
 }
 
 /// Records the receiver's HTTP status for a webhook delivery's latest attempt.
