@@ -106,8 +106,9 @@ fn main() {
         let began = Instant::now() + Duration::from_secs(3);
         actix_web::rt::spawn(app.run_until_stopped());
         let end = minute + Span::minutes(1);
+        let mut owed: i64;
         loop {
-            let owed: i64 = db
+            owed = db
                 .read(move |conn| {
                     Ok(outbox::table
                         .filter(outbox::event.eq(Event::WatchReminder))
@@ -129,11 +130,31 @@ fn main() {
             actix_web::rt::time::sleep(Duration::from_millis(20)).await;
         }
         let after = Instant::now().saturating_duration_since(began);
-        println!(
-            "the {count} reminders due in the busiest minute ({minute}) were all delivered \
-             {:.2} s after it began (target: within 60 s)",
-            after.as_secs_f64()
-        );
+        // Everything else the service owed then (nudges of old assignments, the first time a
+        // church's clock reaches them) is claimed in order of `run_at` with the reminders.
+        let backlog: i64 = db
+            .read(move |conn| {
+                Ok(outbox::table
+                    .filter(outbox::run_at.lt(minute))
+                    .filter(outbox::state.eq(DeliveryState::Pending))
+                    .count()
+                    .get_result(conn)?)
+            })
+            .await
+            .unwrap();
+        if owed == 0 {
+            println!(
+                "the {count} reminders due in the busiest minute ({minute}) were all delivered \
+                 {:.2} s after it began (target: within 60 s)",
+                after.as_secs_f64()
+            );
+        } else {
+            println!(
+                "MISSED: {owed} of the {count} reminders due at {minute} were still owed {:.0} s \
+                 after it began, behind {backlog} earlier notices still pending (target: within 60 s)",
+                after.as_secs_f64()
+            );
+        }
     });
     let _ = std::fs::remove_dir_all(&dir);
 }
