@@ -309,6 +309,7 @@ diesel::table! {
         sent_at -> Nullable<Timestamp>,
         webhook_id -> Nullable<Text>,
         response_status -> Nullable<Integer>,
+        priority -> Integer,
     }
 }
 

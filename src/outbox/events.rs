@@ -54,6 +54,21 @@ crate::text_enum! {
 }
 
 impl Event {
+    /// Which due notices a worker takes first (the outbox's `priority`): 0 for those someone
+    /// waits on at a given time, 2 for those that may wait, 1 for the rest. A flood of nudges
+    /// (the first turn on a church with many old assignments) never holds back a reminder.
+    pub fn priority(self) -> i32 {
+        match self {
+            Event::WatchReminder
+            | Event::RequestUrgent
+            | Event::PasswordReset
+            | Event::Invitation
+            | Event::WebhookPing => 0,
+            Event::RequestUnprayed | Event::RequestPrayedDigest | Event::WatchGapsDigest => 2,
+            _ => 1,
+        }
+    }
+
     /// The events members are told of (inbox and email), which preferences name.
     pub const FOR_MEMBERS: &'static [Event] = &[
         Event::AssignmentCreated,

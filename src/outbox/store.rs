@@ -93,6 +93,7 @@ struct NewRow {
     created_at: NaiveDateTime,
     sent_at: Option<NaiveDateTime>,
     webhook_id: Option<String>,
+    priority: i32,
 }
 
 /// A claimed row, as a worker delivers it.
@@ -165,6 +166,7 @@ pub fn enqueue(
             created_at: at,
             sent_at: None,
             webhook_id: None,
+            priority: n.event.priority(),
         })
         .collect();
     insert(conn, &rows)
@@ -203,6 +205,7 @@ pub fn enqueue_mail(
         created_at: at,
         sent_at: None,
         webhook_id: None,
+        priority: event.priority(),
     };
     insert(conn, &[row])
 }
@@ -332,6 +335,7 @@ fn webhook_rows(
             created_at: at,
             sent_at: None,
             webhook_id: Some(webhook_id.clone()),
+            priority: event.priority(),
         })
         .collect()
 }
@@ -363,7 +367,7 @@ pub fn claim(
              WHERE id IN (SELECT id FROM outbox \
                WHERE ((state = $5 AND run_at <= $2) OR (state = $4 AND lease_until < $2)) \
                  AND channel = ANY($6) \
-               ORDER BY run_at LIMIT $3 FOR UPDATE SKIP LOCKED) \
+               ORDER BY priority, run_at LIMIT $3 FOR UPDATE SKIP LOCKED) \
              RETURNING *",
         )
         .bind::<Timestamp, _>(until)
@@ -383,7 +387,7 @@ pub fn claim(
             let ids: Vec<String> = outbox::table
                 .filter(due)
                 .filter(outbox::channel.eq_any(channels))
-                .order(outbox::run_at.asc())
+                .order((outbox::priority.asc(), outbox::run_at.asc()))
                 .limit(limit)
                 .select(outbox::id)
                 .load(conn)?;
@@ -399,7 +403,7 @@ pub fn claim(
                 .execute(conn)?;
             Ok(outbox::table
                 .filter(outbox::id.eq_any(&ids))
-                .order(outbox::run_at.asc())
+                .order((outbox::priority.asc(), outbox::run_at.asc()))
                 .select(OutboxRow::as_select())
                 .load(conn)?)
         }

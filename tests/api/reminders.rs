@@ -763,3 +763,57 @@ async fn time_driven_events_reach_subscribed_webhooks_when_due_and_not_once_give
     actix_web::rt::time::sleep(Duration::from_secs(6)).await;
     assert_eq!(receiver.received().len(), 1, "only the slot still held");
 }
+
+#[actix_web::test]
+async fn a_backlog_of_nudges_never_holds_back_a_reminder_that_falls_due() {
+    let s = Scene::at("2027-05-01T06:00:00Z").await;
+    let bea = s.member_in("Bea", "UTC").await;
+    let watch = s.hourly_watch("UTC", "2027-05-01").await;
+    // Its reminder is due at 09:00.
+    s.sign_up(&bea, &watch, json!({"slot_start": "2027-05-01T10:00:00Z"}))
+        .await;
+    // Ten thousand nudges due an hour earlier, as the first nudge turn on a church with many old
+    // assignments writes them (about requests long gone: each is dropped when delivered).
+    let url = s.app.config.database_url.clone();
+    let member = bea.id.clone();
+    actix_web::web::block(move || {
+        use intercede::outbox::{enqueue, Channel, Event, Notice};
+        let db = intercede::db::Db::connect(&url).expect("connect");
+        let mut conn = db.blocking_conn().expect("conn");
+        let due = "2027-05-01T08:00:00".parse().unwrap();
+        let notices: Vec<Notice> = (0..10_000)
+            .map(|i| Notice {
+                event: Event::RequestUnprayed,
+                member_id: member.clone(),
+                data: json!({"request_id": format!("gone-{i}"), "assignment_id": format!("a-{i}")}),
+                key: format!("request.unprayed:backlog-{i}"),
+                due: Some(due),
+            })
+            .collect();
+        diesel::Connection::transaction(&mut **conn, |c| {
+            enqueue(c, due, &[Channel::InApp], &notices)
+        })
+        .expect("enqueued");
+    })
+    .await
+    .unwrap();
+    let _on = s.instance_at("2027-05-01T08:59:58Z").await;
+    let got = s.reminders(&bea, 1).await;
+    assert_eq!(got.len(), 1, "the reminder arrived");
+    // It did not wait for the backlog to drain.
+    let owed = s
+        .app
+        .get(
+            &format!(
+                "/notification-deliveries?member_id={}&status=pending&limit=100",
+                bea.id
+            ),
+            Some(&s.admin.token),
+        )
+        .await
+        .expect(200);
+    assert!(
+        !owed["items"].as_array().unwrap().is_empty(),
+        "nudges were still owed when the reminder went"
+    );
+}
