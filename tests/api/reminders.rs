@@ -817,3 +817,57 @@ async fn a_backlog_of_nudges_never_holds_back_a_reminder_that_falls_due() {
         "nudges were still owed when the reminder went"
     );
 }
+
+#[actix_web::test]
+async fn new_yorks_spring_and_londons_autumn_changes_are_reminded_each_once_at_their_instants() {
+    // New York springs forward on 14 March 2027: 01:00 EST is 06:00Z, then 03:00 EDT is 07:00Z.
+    // London falls back on 31 October 2027: 01:00 BST is 00:00Z, 01:00 GMT is 01:00Z.
+    // Both held by a member in Sydney (UTC+11 then, summer time).
+    let s = Scene::at("2027-03-13T12:00:00Z").await;
+    let ana = s.member_in("Ana", "Australia/Sydney").await;
+    let ny = s.hourly_watch("America/New_York", "2027-03-01").await;
+    let london = s.hourly_watch("Europe/London", "2027-03-01").await;
+    for start in ["2027-03-14T06:00:00Z", "2027-03-14T07:00:00Z"] {
+        s.sign_up(&ana, &ny, json!({"slot_start": start})).await;
+    }
+    let spring = s.instance_at("2027-03-14T04:59:56Z").await;
+    let got = s.reminders(&ana, 1).await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(slot_of(&got[0]), "2027-03-14T06:00:00Z");
+    // 06:00Z is 17:00 in Sydney.
+    assert!(got[0]["body"].as_str().unwrap().contains("17:00"));
+    drop(spring);
+    let after_gap = s.instance_at("2027-03-14T05:59:56Z").await;
+    let got = s.reminders(&ana, 2).await;
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(slot_of(&got[0]), "2027-03-14T07:00:00Z");
+    drop(after_gap);
+
+    // The autumn signups are made the day before, on an instance at that time.
+    let before = s.instance_at("2027-10-30T12:00:00Z").await;
+    let token = s.app.sign_in_on(&before.base, "ana@example.org").await;
+    for start in ["2027-10-31T00:00:00Z", "2027-10-31T01:00:00Z"] {
+        s.app
+            .post_on(
+                &before.base,
+                &format!("/watches/{london}/signups"),
+                Some(&token),
+                json!({"slot_start": start}),
+            )
+            .await
+            .expect(201);
+    }
+    drop(before);
+    let first = s.instance_at("2027-10-30T22:59:56Z").await;
+    let got = s.reminders(&ana, 3).await;
+    assert_eq!(got.len(), 3, "{got:?}");
+    assert_eq!(slot_of(&got[0]), "2027-10-31T00:00:00Z");
+    drop(first);
+    let second = s.instance_at("2027-10-30T23:59:56Z").await;
+    let got = s.reminders(&ana, 4).await;
+    assert_eq!(got.len(), 4, "{got:?}");
+    assert_eq!(slot_of(&got[0]), "2027-10-31T01:00:00Z");
+    drop(second);
+    actix_web::rt::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(s.reminders(&ana, 4).await.len(), 4, "each once");
+}
