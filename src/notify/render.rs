@@ -64,10 +64,8 @@ pub fn render(
         id: recipient.id.clone(),
         leader: recipient.role.is_leader(),
     };
-    let request = match requests::find_visible(conn, &viewer, &request_id) {
-        Ok(request) => request,
-        Err(AppError::NotFound) => return Ok(None),
-        Err(e) => return Err(e),
+    let Some(request) = found(requests::find_visible(conn, &viewer, &request_id))? else {
+        return Ok(None);
     };
     let what = match request.visibility {
         Visibility::Leaders => "a confidential request".to_string(),
@@ -192,18 +190,14 @@ fn watch_reminder(
     now: NaiveDateTime,
 ) -> AppResult<Option<Rendered>> {
     let due = Due::from_data(data).ok_or(AppError::bug("a watch reminder without its slot"))?;
-    let watch = match watches::store::find(conn, &due.watch_id) {
-        Ok(watch) => watch,
-        Err(AppError::NotFound) => return Ok(None),
-        Err(e) => return Err(e),
+    let Some(watch) = found(watches::store::find(conn, &due.watch_id))? else {
+        return Ok(None);
     };
     let Some(user) = as_caller(conn, recipient)? else {
         return Ok(None);
     };
-    match watches::access::require_visible(conn, &user, &watch) {
-        Ok(()) => {}
-        Err(AppError::NotFound) => return Ok(None),
-        Err(e) => return Err(e),
+    if found(watches::access::require_visible(conn, &user, &watch))?.is_none() {
+        return Ok(None);
     }
     if !due.stands(conn, &recipient.id, now)? {
         return Ok(None);
@@ -253,10 +247,8 @@ fn gaps_digest(
         .get("watch_id")
         .and_then(Value::as_str)
         .ok_or(AppError::bug("a gaps digest without its watch"))?;
-    let watch = match watches::store::find(conn, watch_id) {
-        Ok(watch) => watch,
-        Err(AppError::NotFound) => return Ok(None),
-        Err(e) => return Err(e),
+    let Some(watch) = found(watches::store::find(conn, watch_id))? else {
+        return Ok(None);
     };
     let Some(user) = as_caller(conn, recipient)? else {
         return Ok(None);
@@ -307,18 +299,14 @@ fn replacement_notice(
     else {
         return Err(AppError::bug("a replacement notice without its slot"));
     };
-    let watch = match watches::store::find(conn, &watch_id) {
-        Ok(watch) => watch,
-        Err(AppError::NotFound) => return Ok(None),
-        Err(e) => return Err(e),
+    let Some(watch) = found(watches::store::find(conn, &watch_id))? else {
+        return Ok(None);
     };
     let Some(user) = as_caller(conn, recipient)? else {
         return Ok(None);
     };
-    match watches::access::require_visible(conn, &user, &watch) {
-        Ok(()) => {}
-        Err(AppError::NotFound) => return Ok(None),
-        Err(e) => return Err(e),
+    if found(watches::access::require_visible(conn, &user, &watch))?.is_none() {
+        return Ok(None);
     }
     let zone: Tz = recipient.timezone.parse().unwrap_or(chrono_tz::UTC);
     let Ok(start) = chrono::DateTime::parse_from_rfc3339(&start) else {
@@ -402,10 +390,8 @@ pub fn still_applies(
             ) else {
                 return Ok(false);
             };
-            let fast = match fasts::store::find(conn, &fast_id) {
-                Ok(fast) => fast,
-                Err(AppError::NotFound) => return Ok(false),
-                Err(e) => return Err(e),
+            let Some(fast) = found(fasts::store::find(conn, &fast_id))? else {
+                return Ok(false);
             };
             let Some(profile) = find_profile(conn, &member)? else {
                 return Ok(false);
@@ -427,6 +413,15 @@ pub fn still_applies(
             watches::replacements::is_open(conn, &text("replacement_id").unwrap_or_default(), now)
         }
         _ => Ok(true),
+    }
+}
+
+/// `Ok(None)` for what is not found (or not visible): the caller then says nothing.
+fn found<T>(result: AppResult<T>) -> AppResult<Option<T>> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(AppError::NotFound) => Ok(None),
+        Err(e) => Err(e),
     }
 }
 
@@ -456,18 +451,14 @@ fn fast_reminder(
     let (Some(fast_id), Some(day), Some(time)) = (fast_id, day, time) else {
         return Err(AppError::bug("a fast reminder without its day"));
     };
-    let fast = match fasts::store::find(conn, fast_id) {
-        Ok(fast) => fast,
-        Err(AppError::NotFound) => return Ok(None),
-        Err(e) => return Err(e),
+    let Some(fast) = found(fasts::store::find(conn, fast_id))? else {
+        return Ok(None);
     };
     let Some(user) = as_caller(conn, recipient)? else {
         return Ok(None);
     };
-    match require_sees_owned(conn, &user, fast.team_id.as_deref()) {
-        Ok(()) => {}
-        Err(AppError::NotFound) => return Ok(None),
-        Err(e) => return Err(e),
+    if found(require_sees_owned(conn, &user, fast.team_id.as_deref()))?.is_none() {
+        return Ok(None);
     }
     let zone: Tz = recipient.timezone.parse().unwrap_or(chrono_tz::UTC);
     if !fasts::reminders::stands(conn, &fast, &recipient.id, zone, day, time, now)? {
