@@ -158,6 +158,20 @@ pub struct WorkerInstance {
     server: ServerHandle,
     /// Its own address (`http://127.0.0.1:{port}`), for calls that must run on its clock.
     pub base: String,
+    /// The instance's run: its server, then its worker's stop (the batch in hand finished, the
+    /// rest handed back).
+    running: Option<actix_web::rt::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl WorkerInstance {
+    /// Stops the instance and waits until it has stopped, its worker included: after this,
+    /// nothing of it runs (dropping it only sends the stop).
+    pub async fn stop(mut self) {
+        self.server.stop(false).await;
+        if let Some(running) = self.running.take() {
+            let _ = running.await;
+        }
+    }
 }
 
 impl Drop for WorkerInstance {
@@ -183,8 +197,12 @@ pub async fn start_worker_with(mut config: Config) -> WorkerInstance {
         .expect("the second instance starts");
     let server = app.server_handle();
     let base = format!("http://127.0.0.1:{}", app.port());
-    actix_web::rt::spawn(app.run_until_stopped());
-    WorkerInstance { server, base }
+    let running = Some(actix_web::rt::spawn(app.run_until_stopped()));
+    WorkerInstance {
+        server,
+        base,
+        running,
+    }
 }
 
 /// A signed-in member.

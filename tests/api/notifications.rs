@@ -812,7 +812,9 @@ async fn a_worker_stopped_while_draining_hands_back_what_it_held_and_nothing_is_
     while count(Some("inbox")).await == 0 && start.elapsed() < Duration::from_secs(10) {
         actix_web::rt::time::sleep(Duration::from_millis(20)).await;
     }
-    drop(worker);
+    // Stopped, and waited for: a worker still running between two of the counts below would
+    // move a batch from `pending` to `sending` under them.
+    worker.stop().await;
     // Generous: a loaded CI machine stops a server slowly; a worker that lost what it held
     // would leave it `sending` for the whole 5-minute lease.
     let start = Instant::now();

@@ -241,7 +241,7 @@ async fn the_repeated_hour_gets_two_reminders_each_at_its_own_instant_in_the_mem
     assert_eq!(s.mail.wait_for("kenji@example.org", 1).await.len(), 1);
     s.log_until(&kenji, "email", &["pending", "pending", "pending", "sent"])
         .await;
-    drop(first);
+    first.stop().await;
 
     let second = s.instance_at("2027-11-07T04:59:56Z").await;
     let got = s.reminders(&kenji, 2).await;
@@ -254,7 +254,7 @@ async fn the_repeated_hour_gets_two_reminders_each_at_its_own_instant_in_the_mem
             .await,
         ["pending", "pending", "sent", "sent"]
     );
-    drop(second);
+    second.stop().await;
 
     let _late = s.instance_at("2027-11-07T08:20:00Z").await;
     let statuses = s.settled(&kenji, "in_app").await;
@@ -377,7 +377,7 @@ async fn a_changed_lead_moves_the_reminder_and_a_switched_off_one_is_not_sent() 
     );
     assert_eq!(s.settled(&quiet, "in_app").await, ["dropped"]);
     assert!(s.reminders(&paul, 0).await.is_empty());
-    drop(on);
+    on.stop().await;
     // Paul's goes at 09:45Z.
     let _later = s.instance_at("2027-05-01T09:44:57Z").await;
     let got = s.reminders(&paul, 1).await;
@@ -435,7 +435,7 @@ async fn a_fast_day_not_checked_in_is_reminded_at_the_members_own_time_and_a_kep
     let body = got[0]["body"].as_str().unwrap();
     assert!(body.contains("Day 2 of Daniel fast"), "{body}");
     assert_eq!(got[0]["link"], format!("/api/v1/fasts/{fast}/check-ins/me"));
-    drop(on);
+    on.stop().await;
     // Maria keeps day 2 before her reminder: it is not sent.
     s.app
         .post(
@@ -546,7 +546,7 @@ async fn an_unprayed_for_assignment_nudges_its_intercessor_then_the_assigner_or_
         )
         .await
         .expect(201);
-    drop(first);
+    first.stop().await;
 
     // Four days on: Ivy again (a new period), and the leader who assigned it is told. The team's
     // request was prayed for two days ago: its leaders hear nothing.
@@ -570,7 +570,7 @@ async fn an_unprayed_for_assignment_nudges_its_intercessor_then_the_assigner_or_
         )
         .await
         .expect(201);
-    drop(second);
+    second.stop().await;
 
     // Six days on: two days after Ivy prayed she is nudged once more, but the leader is not
     // (the escalation waits for a second period); four days after Hana prayed, the team's
@@ -657,7 +657,8 @@ async fn two_instances_send_each_daily_digest_once_at_its_hour_in_its_zone() {
         .received()
         .iter()
         .all(|m| !m.subject().contains("prayed for")));
-    drop((_a, _b));
+    _a.stop().await;
+    _b.stop().await;
 
     // 07:00 in New York is 11:00Z: the leaders hear of the gaps in the next 72 hours, once each.
     let (_c, _d) = (
@@ -757,7 +758,7 @@ async fn time_driven_events_reach_subscribed_webhooks_when_due_and_not_once_give
     assert_eq!(body["data"]["member_id"], eve.id.as_str());
     assert_eq!(body["data"]["watch_id"], watch.as_str());
     assert!(got[0].verified_with(&secret), "signed");
-    drop(_on);
+    _on.stop().await;
     // The given-up slot's reminder (due 10:00) is dropped, not delivered.
     let _later = s.instance_at("2027-05-01T09:59:56Z").await;
     actix_web::rt::time::sleep(Duration::from_secs(6)).await;
@@ -836,12 +837,12 @@ async fn new_yorks_spring_and_londons_autumn_changes_are_reminded_each_once_at_t
     assert_eq!(slot_of(&got[0]), "2027-03-14T06:00:00Z");
     // 06:00Z is 17:00 in Sydney.
     assert!(got[0]["body"].as_str().unwrap().contains("17:00"));
-    drop(spring);
+    spring.stop().await;
     let after_gap = s.instance_at("2027-03-14T05:59:56Z").await;
     let got = s.reminders(&ana, 2).await;
     assert_eq!(got.len(), 2, "{got:?}");
     assert_eq!(slot_of(&got[0]), "2027-03-14T07:00:00Z");
-    drop(after_gap);
+    after_gap.stop().await;
 
     // The autumn signups are made the day before, on an instance at that time.
     let before = s.instance_at("2027-10-30T12:00:00Z").await;
@@ -857,17 +858,17 @@ async fn new_yorks_spring_and_londons_autumn_changes_are_reminded_each_once_at_t
             .await
             .expect(201);
     }
-    drop(before);
+    before.stop().await;
     let first = s.instance_at("2027-10-30T22:59:56Z").await;
     let got = s.reminders(&ana, 3).await;
     assert_eq!(got.len(), 3, "{got:?}");
     assert_eq!(slot_of(&got[0]), "2027-10-31T00:00:00Z");
-    drop(first);
+    first.stop().await;
     let second = s.instance_at("2027-10-30T23:59:56Z").await;
     let got = s.reminders(&ana, 4).await;
     assert_eq!(got.len(), 4, "{got:?}");
     assert_eq!(slot_of(&got[0]), "2027-10-31T01:00:00Z");
-    drop(second);
+    second.stop().await;
     actix_web::rt::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(s.reminders(&ana, 4).await.len(), 4, "each once");
 }

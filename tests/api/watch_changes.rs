@@ -458,7 +458,7 @@ mod replacements {
             );
             assert!(!body.contains("Travelling"), "never the note: {body}");
         }
-        drop(on);
+        on.stop().await;
 
         // Many accept at once: one wins, the rest get 409, and the slot holds exactly one.
         let takers: Vec<&Session> = vec![&c.tom, &c.ivy, &c.leader, &c.admin];
@@ -684,7 +684,7 @@ mod replacements {
         assert_eq!(told.len(), 1, "{told:?}");
         assert!(told[0]["body"].as_str().unwrap().contains("Healing room"));
         // Once the slot has begun it is expired.
-        drop(_on);
+        _on.stop().await;
         let _after = start_worker_with({
             let mut config = c.app.config.clone();
             config.clock_start = Some("2027-04-06T09:30:00Z".parse().unwrap());
