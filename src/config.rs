@@ -117,6 +117,9 @@ pub struct Config {
     pub unprayed_nudge_hours: i64,
     /// `SLOT_OFFER_WAVE`: how many members each wave of a replacement's offers goes to.
     pub slot_offer_wave: i64,
+    /// `TRUSTED_PROXIES`: the load balancers whose `X-Forwarded-For` names the client
+    /// ([`crate::http::client`]). Empty: the TCP peer is the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// The SMTP relay and the sender (`SMTP_URL`, `MAIL_FROM`).
@@ -266,6 +269,7 @@ impl Config {
                 as u32,
             unprayed_nudge_hours: number(&var, "UNPRAYED_NUDGE_HOURS", 48, 1..=8_760)?,
             slot_offer_wave: number(&var, "SLOT_OFFER_WAVE", 10, 1..=1_000)?,
+            trusted_proxies: trusted_proxies(var("TRUSTED_PROXIES").as_deref().unwrap_or(""))?,
         })
     }
 
@@ -300,6 +304,25 @@ fn cors_origins(value: &str) -> Result<Vec<String>, ConfigError> {
                     "CORS_ORIGINS: `{origin}` is not an origin like https://app.example.org"
                 )))
             }
+        })
+        .collect()
+}
+
+/// `10.0.0.0/8, 192.168.1.10` → networks; a bare address is a network of one.
+fn trusted_proxies(value: &str) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(|n| {
+            n.parse::<ipnet::IpNet>()
+                .or_else(|_| n.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map(|net| net.trunc())
+                .map_err(|_| {
+                    ConfigError(format!(
+                        "TRUSTED_PROXIES: `{n}` is not an address or network like 10.0.0.0/8"
+                    ))
+                })
         })
         .collect()
 }
@@ -423,6 +446,16 @@ mod tests {
         assert_eq!(c.public_requests_per_hour, 5);
         assert!(c.jwt_secret.generated);
         assert!(c.jwt_secret.bytes().len() >= 32);
+    }
+
+    #[test]
+    fn trusted_proxies_are_networks_or_single_addresses() {
+        let c = config(&[("TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1 ,::1")]).unwrap();
+        let nets: Vec<String> = c.trusted_proxies.iter().map(|n| n.to_string()).collect();
+        assert_eq!(nets, ["10.0.0.0/8", "127.0.0.1/32", "::1/128"]);
+        assert!(config(&[]).unwrap().trusted_proxies.is_empty());
+        let err = config(&[("TRUSTED_PROXIES", "10.0.0.0/8,proxy.local")]).unwrap_err();
+        assert!(err.0.contains("`proxy.local`"), "{err}");
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! reset link (one hour from the request) is made then: its hash is stored, older links of the
 //! member end.
 
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -22,10 +22,11 @@ use crate::auth::passwords;
 use crate::db::schema::password_resets;
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
+use crate::http::client::ClientAddr;
 use crate::http::validate;
 use crate::http::Json;
 use crate::outbox::{self, Channel, Event};
-use crate::ratelimit::client_address;
+use crate::ratelimit;
 use crate::state::AppState;
 use crate::time::to_utc;
 
@@ -74,18 +75,23 @@ pub struct ResetRequest {
 )]
 #[post("/auth/password-reset")]
 pub async fn request_reset(
-    req: HttpRequest,
+    client: ClientAddr,
     state: web::Data<AppState>,
     Json(input): Json<ResetRequest>,
 ) -> AppResult<HttpResponse> {
     let clock = state.clock;
     let email =
         validate::email("email", &input.email).map_err(|e| AppError::Validation(vec![e]))?;
-    state
-        .limits
-        .resets_per_client
-        .check(&client_address(&req))?;
-    state.limits.resets_per_email.check(&email)?;
+    let limits = &state.limits;
+    ratelimit::check(
+        &state.db,
+        clock.now(),
+        vec![
+            (limits.resets_per_client, client.key()),
+            (limits.resets_per_email, email.clone()),
+        ],
+    )
+    .await?;
     let salt = links::new_salt();
     let channels = state.channels;
     state

@@ -1,7 +1,7 @@
 //! HTTP handlers for `/auth/*`, `/me` and `/members`.
 
 use actix_web::http::header;
-use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, patch, post, web, HttpResponse};
 use utoipa::OpenApi;
 
 use super::model::{
@@ -15,9 +15,10 @@ use crate::auth::roles::{require_admin, require_leader, require_self_or_leader};
 use crate::auth::{passwords, Caller, Role};
 use crate::config::Registration;
 use crate::error::{AppError, AppResult, ProblemType};
+use crate::http::client::ClientAddr;
 use crate::http::validate::{self, Validator};
 use crate::http::{Json, Page, PageParams, Query};
-use crate::ratelimit::client_address;
+use crate::ratelimit;
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -125,16 +126,21 @@ pub async fn register(
 )]
 #[post("/auth/login")]
 pub async fn login(
-    req: HttpRequest,
+    client: ClientAddr,
     state: web::Data<AppState>,
     Json(input): Json<LoginInput>,
 ) -> AppResult<HttpResponse> {
-    state
-        .limits
-        .login_per_address
-        .check(&client_address(&req))?;
     let email = input.email.trim().to_lowercase();
-    state.limits.login_per_account.check(&email)?;
+    let limits = &state.limits;
+    ratelimit::check(
+        &state.db,
+        state.clock.now(),
+        vec![
+            (limits.login_per_address, client.key()),
+            (limits.login_per_account, email.clone()),
+        ],
+    )
+    .await?;
     let member = state
         .db
         .read(move |conn| store::find_by_email(conn, &email))

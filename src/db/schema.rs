@@ -433,7 +433,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    rate_limits (key) {
+        key -> Text,
+        tat -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    rate_limits,
     replacements,
     replacement_offers,
     blockouts,

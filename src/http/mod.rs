@@ -1,6 +1,7 @@
 //! The edge of the service: extractors that turn requests into typed input (or a problem), list
 //! pagination, and field validation shared by every feature.
 
+pub mod client;
 pub mod expected;
 pub mod json;
 pub mod nul;

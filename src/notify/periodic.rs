@@ -94,6 +94,12 @@ pub const TASKS: &[Task] = &[
             assignments::nudges::enqueue(conn, turn.channels, turn.now, period).map(|_| ())
         },
     },
+    Task {
+        name: "rate_limit_sweep",
+        // Rows of keys whose allowance is whole again hold nothing; an hour's are few.
+        every: Duration::hours(1),
+        run: |conn, turn| crate::ratelimit::sweep(conn, turn.now).map(|_| ()),
+    },
 ];
 
 /// Claims `task`'s turn if it is due at `now`, and runs it in the same transaction. True when

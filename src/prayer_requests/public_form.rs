@@ -1,6 +1,6 @@
 //! The public form: a visitor asks for prayer without an account; a leader sees it first.
 
-use actix_web::{post, web, HttpRequest, HttpResponse};
+use actix_web::{post, web, HttpResponse};
 use chrono::Duration;
 
 use super::model::{
@@ -10,10 +10,11 @@ use super::routes::category_id;
 use super::{notices, store};
 use crate::accounts::DISPLAY_NAME_MAX;
 use crate::error::{AppError, AppResult};
+use crate::http::client::ClientAddr;
 use crate::http::validate::{self, Validator};
 use crate::http::Json;
 use crate::outbox;
-use crate::ratelimit::client_address;
+use crate::ratelimit;
 use crate::state::AppState;
 
 /// Ask for prayer without an account (visitors).
@@ -30,15 +31,17 @@ use crate::state::AppState;
 )]
 #[post("/public/prayer-requests")]
 pub async fn submit_public_request(
-    req: HttpRequest,
+    client: ClientAddr,
     state: web::Data<AppState>,
     Json(input): Json<PublicRequestInput>,
 ) -> AppResult<HttpResponse> {
     let clock = state.clock;
-    state
-        .limits
-        .public_requests_per_address
-        .check(&client_address(&req))?;
+    ratelimit::check(
+        &state.db,
+        clock.now(),
+        vec![(state.limits.public_requests_per_address, client.key())],
+    )
+    .await?;
     let at = clock.now();
     let mut v = Validator::new();
     let title = v.take(validate::line("title", &input.title, 1, TITLE_MAX));

@@ -23,6 +23,7 @@ mod prayer_posts;
 mod prayer_visibility;
 mod prayers;
 mod privacy;
+mod rate_limits;
 mod receiver;
 mod reminders;
 mod scripted_church;
