@@ -33,7 +33,7 @@ impl Application {
     /// Connects to the database (applying migrations), binds the address and prepares the server.
     /// Binding port 0 picks a free port, which tests read back with [`Application::port`].
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let db = Db::connect(&config.database_url)?;
+        let db = Db::open(&config.db_settings())?;
         Self::build_with_db(config, db).await
     }
 

@@ -69,6 +69,12 @@ impl fmt::Debug for JwtSecret {
 pub struct Config {
     pub app_env: AppEnv,
     pub database_url: String,
+    /// `DATABASE_MIGRATION_URL`: where migrations run when `DATABASE_URL` is a pooler's address.
+    pub database_migration_url: Option<String>,
+    /// `DATABASE_REPLICA_URL`: a streaming replica for reads ([`crate::db::DbSettings`]).
+    pub database_replica_url: Option<String>,
+    /// `DATABASE_PREPARED_STATEMENTS`: `false` behind pgbouncer in transaction mode.
+    pub database_prepared_statements: bool,
     pub bind_addr: String,
     pub jwt_secret: JwtSecret,
     pub access_token_ttl_secs: i64,
@@ -234,6 +240,9 @@ impl Config {
             app_env,
             clock_start,
             database_url: var("DATABASE_URL").unwrap_or_else(|| Self::DEFAULT_DATABASE_URL.into()),
+            database_migration_url: var("DATABASE_MIGRATION_URL"),
+            database_replica_url: var("DATABASE_REPLICA_URL"),
+            database_prepared_statements: boolean(&var, "DATABASE_PREPARED_STATEMENTS", true)?,
             bind_addr: var("BIND_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into()),
             jwt_secret,
             access_token_ttl_secs: number(&var, "ACCESS_TOKEN_TTL_SECS", 900, 1..=86_400)?,
@@ -271,6 +280,16 @@ impl Config {
             slot_offer_wave: number(&var, "SLOT_OFFER_WAVE", 10, 1..=1_000)?,
             trusted_proxies: trusted_proxies(var("TRUSTED_PROXIES").as_deref().unwrap_or(""))?,
         })
+    }
+
+    /// The databases this configuration names, for [`crate::db::Db::open`].
+    pub fn db_settings(&self) -> crate::db::DbSettings {
+        crate::db::DbSettings {
+            url: self.database_url.clone(),
+            migration_url: self.database_migration_url.clone(),
+            replica_url: self.database_replica_url.clone(),
+            prepared_statements: self.database_prepared_statements,
+        }
     }
 
     /// A configuration for tests and tools: defaults, the given database, a fixed secret.

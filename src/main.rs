@@ -125,7 +125,7 @@ fn seed(
         scale.members = members.max(11);
     }
     scale.watch_signups = watch_signups;
-    let db = Db::connect(&config.database_url)?;
+    let db = Db::open(&config.db_settings())?;
     let mut conn = db.blocking_conn()?;
     let started = std::time::Instant::now();
     let seeded = intercede::seed::seed(
@@ -152,7 +152,7 @@ fn purge(config: &Config, older_than_days: Option<i64>) -> anyhow::Result<()> {
     if days < 1 {
         anyhow::bail!("--older-than-days must be at least 1");
     }
-    let db = Db::connect(&config.database_url)?;
+    let db = Db::open(&config.db_settings())?;
     let mut conn = db.blocking_conn()?;
     let removed = diesel::Connection::transaction(&mut **conn, |c| {
         intercede::privacy::purge::purge(c, days, Clock::starting_at(config.clock_start).now())
@@ -164,7 +164,7 @@ fn purge(config: &Config, older_than_days: Option<i64>) -> anyhow::Result<()> {
 
 fn migrate(config: &Config) -> anyhow::Result<()> {
     // Db::connect applies pending migrations; running them again reports that none are left.
-    let db = Db::connect(&config.database_url)?;
+    let db = Db::open(&config.db_settings())?;
     let mut conn = db.blocking_conn()?;
     let applied = run_migrations(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("migrations are up to date ({applied} applied just now)");
@@ -191,7 +191,7 @@ fn admin_password(email: &str) -> anyhow::Result<String> {
 fn create_admin(config: &Config, email: &str, name: &str) -> anyhow::Result<()> {
     let password = admin_password(email)?;
     let password = password.as_str();
-    let db = Db::connect(&config.database_url)?;
+    let db = Db::open(&config.db_settings())?;
     let mut conn = db.blocking_conn()?;
     match accounts::create_admin(
         &mut conn,

@@ -99,23 +99,26 @@ PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
 PRAGMA foreign_keys = ON;";
 
-/// Session settings for every PostgreSQL connection. JIT off: the planner's cost of a list query
-/// with a LIMIT over a large table is far above `jit_above_cost`, so PostgreSQL spent half a second
-/// compiling each execution of a query that runs in a quarter of a millisecond (docs/benchmarks.md,
-/// "Fixes the harness found").
-const POSTGRES_SESSION: &str = "SET jit = off;";
-
 #[derive(Debug, Clone)]
 pub struct ConnectionManager {
     url: DatabaseUrl,
+    /// Whether PostgreSQL connections keep named prepared statements (diesel's statement cache).
+    /// Off behind pgbouncer in transaction mode before 1.21: a statement prepared on one server
+    /// connection is not on the next, so each query then goes as one `PQsendQueryParams`.
+    prepared_statements: bool,
     /// Connections born before this generation are suspect (see [`Pooled::lost`]).
     generation: Arc<AtomicU64>,
 }
 
 impl ConnectionManager {
     pub fn new(url: DatabaseUrl) -> Self {
+        Self::with_prepared_statements(url, true)
+    }
+
+    pub fn with_prepared_statements(url: DatabaseUrl, prepared_statements: bool) -> Self {
         Self {
             url,
+            prepared_statements,
             generation: Arc::new(AtomicU64::new(0)),
         }
     }
@@ -123,9 +126,12 @@ impl ConnectionManager {
     pub fn establish(&self) -> Result<DbConnection, PoolError> {
         match &self.url {
             DatabaseUrl::Postgres(url) => {
+                // No session settings here: behind pgbouncer they would outlive this client on a
+                // shared server connection. JIT is turned off for the database by a migration.
                 let mut conn = PgConnection::establish(url).map_err(PoolError::ConnectionError)?;
-                conn.batch_execute(POSTGRES_SESSION)
-                    .map_err(PoolError::QueryError)?;
+                if !self.prepared_statements {
+                    conn.set_prepared_statement_cache_size(diesel::connection::CacheSize::Disabled);
+                }
                 Ok(DbConnection::Postgresql(conn))
             }
             DatabaseUrl::Sqlite(path) => {

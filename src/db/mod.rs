@@ -5,6 +5,7 @@
 mod connection;
 mod id_list;
 mod migrations;
+mod replica;
 pub mod schema;
 mod sqlite_writer;
 
@@ -16,12 +17,13 @@ use diesel::Connection;
 pub use connection::{Backend, ConnectionManager, DatabaseUrl, DbConnection, MultiBackend, Pooled};
 pub use id_list::{in_ids, InIds};
 pub use migrations::run_migrations;
+use replica::Replica;
 use sqlite_writer::SqliteWriter;
 
 use crate::error::AppError;
 
 pub type Pool = r2d2::Pool<ConnectionManager>;
-type PooledConn = r2d2::PooledConnection<ConnectionManager>;
+pub(crate) type PooledConn = r2d2::PooledConnection<ConnectionManager>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbSetupError {
@@ -33,10 +35,39 @@ pub enum DbSetupError {
     Migrate { url: String, reason: String },
 }
 
+/// Where the databases are and how to reach them.
+#[derive(Debug, Clone)]
+pub struct DbSettings {
+    /// `DATABASE_URL`: every write and, without a replica, every read (pgbouncer's address in a
+    /// pooled deployment).
+    pub url: String,
+    /// `DATABASE_MIGRATION_URL`: where migrations run, when not at `url` (the primary itself,
+    /// when `url` is pgbouncer's).
+    pub migration_url: Option<String>,
+    /// `DATABASE_REPLICA_URL`: a PostgreSQL streaming replica for reads (see [`replica`]).
+    pub replica_url: Option<String>,
+    /// `DATABASE_PREPARED_STATEMENTS`: `false` behind pgbouncer in transaction mode.
+    pub prepared_statements: bool,
+}
+
+impl DbSettings {
+    /// One database at `url`, nothing else.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            migration_url: None,
+            replica_url: None,
+            prepared_statements: true,
+        }
+    }
+}
+
 /// The shared handle to the database: a pool, and for SQLite the in-process writer lock.
 #[derive(Clone)]
 pub struct Db {
     pool: Pool,
+    /// Where reads go when they may ([`replica`]); `None` without `DATABASE_REPLICA_URL`.
+    replica: Option<Replica>,
     backend: Backend,
     /// SQLite allows one writer at a time: its writes queue for the writer thread, which runs
     /// them in batches (see [`SqliteWriter`]). PostgreSQL uses row locks instead.
@@ -48,19 +79,62 @@ impl Db {
     /// Connects, applies pending migrations and builds the pool. Fails fast with the real reason
     /// when the database cannot be reached, instead of letting the pool retry for half a minute.
     pub fn connect(database_url: &str) -> Result<Self, DbSetupError> {
-        let url = DatabaseUrl::parse(database_url).map_err(DbSetupError::Url)?;
-        let manager = ConnectionManager::new(url.clone());
-        let mut first = manager.establish().map_err(|e| DbSetupError::Connect {
-            url: url.redacted(),
-            reason: one_line(&e.to_string()),
-        })?;
+        Self::open(&DbSettings::new(database_url))
+    }
+
+    /// [`Db::connect`] with everything [`DbSettings`] says: migrations at their own URL, reads on
+    /// a replica, prepared statements off.
+    pub fn open(settings: &DbSettings) -> Result<Self, DbSetupError> {
+        let url = DatabaseUrl::parse(&settings.url).map_err(DbSetupError::Url)?;
+        let backend = url.backend();
+        let manager =
+            ConnectionManager::with_prepared_statements(url.clone(), settings.prepared_statements);
+        let migration_url = match &settings.migration_url {
+            Some(m) => {
+                let m = DatabaseUrl::parse(m).map_err(DbSetupError::Url)?;
+                if m.backend() != backend {
+                    return Err(DbSetupError::Url(
+                        "DATABASE_MIGRATION_URL must name the same kind of database as DATABASE_URL"
+                            .into(),
+                    ));
+                }
+                m
+            }
+            None => url.clone(),
+        };
+        let mut first = ConnectionManager::new(migration_url.clone())
+            .establish()
+            .map_err(|e| DbSetupError::Connect {
+                url: migration_url.redacted(),
+                reason: one_line(&e.to_string()),
+            })?;
         run_migrations(&mut first).map_err(|e| DbSetupError::Migrate {
-            url: url.redacted(),
+            url: migration_url.redacted(),
             reason: one_line(&e.to_string()),
         })?;
         drop(first);
+        let replica = match &settings.replica_url {
+            None => None,
+            Some(r) => {
+                let r = DatabaseUrl::parse(r).map_err(DbSetupError::Url)?;
+                if r.backend() != Backend::Postgres || backend != Backend::Postgres {
+                    return Err(DbSetupError::Url(
+                        "DATABASE_REPLICA_URL is a PostgreSQL streaming replica of a PostgreSQL DATABASE_URL"
+                            .into(),
+                    ));
+                }
+                // Not tested at start: a replica that is down must not keep the service down.
+                let pool = r2d2::Pool::builder()
+                    .max_size(16)
+                    .test_on_check_out(true)
+                    .min_idle(Some(1))
+                    // A replica that cannot be reached costs a read this long before it rests.
+                    .connection_timeout(Duration::from_secs(2))
+                    .build_unchecked(ConnectionManager::new(r));
+                Some(Replica::new(pool))
+            }
+        };
 
-        let backend = url.backend();
         let max_size = match (&url, backend) {
             (DatabaseUrl::Sqlite(path), _) if path == ":memory:" => 1,
             (_, Backend::Sqlite) => 8,
@@ -76,6 +150,7 @@ impl Db {
             .build_unchecked(manager);
         let sqlite_writer = (backend == Backend::Sqlite).then(|| SqliteWriter::start(pool.clone()));
         Ok(Db {
+            replica,
             sqlite_writer,
             pool,
             backend,
@@ -101,7 +176,27 @@ impl Db {
     {
         let pool = self.pool.clone();
         let backend = self.backend;
-        web::block(move || read_on(pool.get()?, backend, f)).await?
+        let replica = self.replica.clone();
+        web::block(move || {
+            let mut primary = pool.get()?;
+            if let Some(replica) = replica {
+                match replica.route(&mut primary) {
+                    Ok(Some(conn)) => {
+                        primary.succeeded();
+                        drop(primary);
+                        return read_on(conn, backend, f);
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        let failed = Err(e);
+                        primary.finished(&failed);
+                        return failed;
+                    }
+                }
+            }
+            read_on(primary, backend, f)
+        })
+        .await?
     }
 
     /// Runs `f` inside a transaction, committed when it returns `Ok`, rolled back otherwise;

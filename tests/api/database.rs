@@ -44,3 +44,36 @@ async fn connections_the_database_cut_are_replaced_without_restarting_the_servic
     app.create_request(&member.token, serde_json::json!({}))
         .await;
 }
+
+/// Instances started at once on a new database (three behind a load balancer, after a deploy)
+/// each apply the migrations: one after the other, the later ones finding nothing left, never two
+/// racing to create the same table. On PostgreSQL every new session then has JIT off, set on the
+/// database rather than per session (a session `SET` would leak through pgbouncer).
+#[actix_web::test]
+async fn instances_starting_at_once_on_a_new_database_all_start() {
+    let (_db, url) = crate::helpers::TestDb::create();
+    let starts = (0..6).map(|_| {
+        let url = url.clone();
+        actix_web::web::block(move || {
+            intercede::db::Db::connect(&url)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        })
+    });
+    for started in join_all(starts).await {
+        started.unwrap().expect("every instance starts");
+    }
+    if is_postgres() {
+        use diesel::prelude::*;
+        #[derive(QueryableByName)]
+        struct Setting {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            jit: String,
+        }
+        let mut conn = diesel::PgConnection::establish(&url).unwrap();
+        let Setting { jit } = diesel::sql_query("SELECT current_setting('jit') AS jit")
+            .get_result(&mut conn)
+            .unwrap();
+        assert_eq!(jit, "off");
+    }
+}
