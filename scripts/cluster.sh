@@ -86,7 +86,14 @@ wait_for() { # what, seconds, command...
 if [ -n "${INTERCEDE_BIN:-}" ]; then
   INTERCEDE_BIN=$(realpath -m "$INTERCEDE_BIN")
 fi
-binary() { echo "${INTERCEDE_BIN:-$ROOT/target/release/intercede}"; }
+# The binary `up` ran is the one `start N` runs again.
+binary() {
+  if [ -f "$DIR/binary" ]; then
+    cat "$DIR/binary"
+  else
+    echo "${INTERCEDE_BIN:-$ROOT/target/release/intercede}"
+  fi
+}
 
 primary_url() { echo "postgres://postgres@127.0.0.1:${PRIMARY_PORT}/${DB}"; }
 replica_url() { echo "postgres://postgres@127.0.0.1:${REPLICA_PORT}/${DB}"; }
@@ -144,6 +151,8 @@ pool_mode = transaction
 max_client_conn = 1000
 default_pool_size = 40
 server_reset_query =
+; After the primary restarts, try its logins again within a second (the default waits 15 s).
+server_login_retry = 1
 logfile = ${DIR}/pgbouncer.log
 pidfile = ${DIR}/pgbouncer.pid
 EOF
@@ -228,7 +237,12 @@ save_environment() {
 }
 
 instance_running() { # N
-  [ -f "$DIR/instance$1.pid" ] && kill -0 "$(cat "$DIR/instance$1.pid")" 2>/dev/null
+  local pid state
+  [ -f "$DIR/instance$1.pid" ] || return 1
+  pid=$(cat "$DIR/instance$1.pid")
+  # A killed instance whose parent is gone may linger as a zombie where nothing reaps it.
+  state=$(ps -o stat= -p "$pid" 2>/dev/null) || return 1
+  [ -n "$state" ] && [ "${state#Z}" = "$state" ]
 }
 
 print_addresses() {
@@ -250,6 +264,7 @@ up() {
   [ -x "$(binary)" ] || die "no binary at $(binary)"
   mkdir -p "$DIR"
   [ "$(id -u)" = 0 ] && chown postgres:postgres "$DIR"
+  binary >"$DIR/binary.tmp" && mv "$DIR/binary.tmp" "$DIR/binary"
   save_environment
   say "primary on ${PRIMARY_PORT}"
   init_primary

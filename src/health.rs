@@ -37,6 +37,9 @@ pub struct Readiness {
     /// How long the oldest notification due for delivery has waited, in seconds; `null` when
     /// none is owed. A figure that keeps growing means no instance is delivering.
     pub outbox_oldest_due_seconds: Option<i64>,
+    /// With `DATABASE_REPLICA_URL`: how this instance's reads went between the replica and the
+    /// primary since it started; `null` without a replica.
+    pub replica: Option<crate::db::ReplicaStats>,
 }
 
 /// Readiness: the database answers; and whether notifications are being delivered.
@@ -60,5 +63,6 @@ pub async fn readyz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
         workers: state.config.workers_enabled,
         smtp_configured: state.config.mail.is_some(),
         outbox_oldest_due_seconds: oldest.map(|t| (at - t).num_seconds().max(0)),
+        replica: state.db.replica_stats(),
     }))
 }

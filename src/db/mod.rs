@@ -18,6 +18,7 @@ pub use connection::{Backend, ConnectionManager, DatabaseUrl, DbConnection, Mult
 pub use id_list::{in_ids, InIds};
 pub use migrations::run_migrations;
 use replica::Replica;
+pub use replica::ReplicaStats;
 use sqlite_writer::SqliteWriter;
 
 use crate::error::AppError;
@@ -156,6 +157,11 @@ impl Db {
             backend,
             max_connections: max_size as usize,
         })
+    }
+
+    /// How reads went between the replica and the primary; `None` without a replica.
+    pub fn replica_stats(&self) -> Option<ReplicaStats> {
+        self.replica.as_ref().map(Replica::stats)
     }
 
     pub fn backend(&self) -> Backend {

@@ -26,6 +26,9 @@ const REST: Duration = Duration::from_secs(5);
 #[derive(Clone)]
 pub struct Replica {
     pool: Pool,
+    /// Reads sent to the replica and to the primary since start (`/readyz` shows them).
+    on_replica: Arc<AtomicU64>,
+    on_primary: Arc<AtomicU64>,
     /// When the replica failed last, in milliseconds since `epoch`; 0 for never.
     failed_at_ms: Arc<AtomicU64>,
     epoch: Instant,
@@ -35,6 +38,8 @@ impl Replica {
     pub fn new(pool: Pool) -> Self {
         Self {
             pool,
+            on_replica: Arc::new(AtomicU64::new(0)),
+            on_primary: Arc::new(AtomicU64::new(0)),
             failed_at_ms: Arc::new(AtomicU64::new(0)),
             epoch: Instant::now(),
         }
@@ -54,9 +59,29 @@ impl Replica {
         tracing::warn!(error = %why, "the replica failed; reads go to the primary for {} s", REST.as_secs());
     }
 
+    /// How this instance's reads went: on the replica, on the primary, and whether the replica is
+    /// resting after a failure.
+    pub fn stats(&self) -> ReplicaStats {
+        ReplicaStats {
+            reads_on_replica: self.on_replica.load(Ordering::Relaxed),
+            reads_on_primary: self.on_primary.load(Ordering::Relaxed),
+            resting: self.resting(),
+        }
+    }
+
     /// Where a read that begins now goes, asking `primary` for its WAL position: a replica
     /// connection when the replica has everything the primary had, `None` for the primary.
     pub fn route(&self, primary: &mut DbConnection) -> Result<Option<PooledConn>, AppError> {
+        let route = self.choose(primary);
+        let counter = match &route {
+            Ok(Some(_)) => &self.on_replica,
+            _ => &self.on_primary,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        route
+    }
+
+    fn choose(&self, primary: &mut DbConnection) -> Result<Option<PooledConn>, AppError> {
         if self.resting() {
             return Ok(None);
         }
@@ -101,4 +126,16 @@ impl Replica {
             }
         }
     }
+}
+
+/// See [`Replica::stats`].
+#[derive(Debug, Clone, Copy, serde::Serialize, utoipa::ToSchema)]
+pub struct ReplicaStats {
+    /// Reads this instance sent to the replica since it started.
+    pub reads_on_replica: u64,
+    /// Reads it sent to the primary: the replica had not yet replayed what the primary had when
+    /// the read began (a write just before it), or was resting.
+    pub reads_on_primary: u64,
+    /// The replica failed within the last few seconds; reads go to the primary meanwhile.
+    pub resting: bool,
 }

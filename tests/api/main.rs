@@ -7,6 +7,7 @@ mod authorization;
 mod callers;
 mod categories;
 mod cli;
+mod cluster;
 mod conventions;
 mod database;
 mod email;
