@@ -10,6 +10,7 @@
 #   scripts/cluster.sh stop-replica    stop the replica (fast shutdown)
 #   scripts/cluster.sh start-replica   start it again; it catches up from the primary
 #   scripts/cluster.sh restart-primary restart the primary (fast), as a crash or an upgrade would
+#   scripts/cluster.sh replica-reads on|off   restart the instances with reads on the replica or not
 #   scripts/cluster.sh down            stop everything and remove the rig's files and databases
 #
 # Every configuration variable of the service set in the environment of `up` (JWT_SECRET,
@@ -206,8 +207,12 @@ start_instance() { # N
     DATABASE_URL=$(bouncer_url)
     export DATABASE_MIGRATION_URL
     DATABASE_MIGRATION_URL=$(primary_url)
-    export DATABASE_REPLICA_URL
-    DATABASE_REPLICA_URL=$(replica_url)
+    if [ "$(cat "$DIR/replica_reads" 2>/dev/null || echo on)" = on ]; then
+      export DATABASE_REPLICA_URL
+      DATABASE_REPLICA_URL=$(replica_url)
+    else
+      unset DATABASE_REPLICA_URL
+    fi
     export DATABASE_PREPARED_STATEMENTS=false
     export BIND_ADDR="127.0.0.1:${port}"
     export TRUSTED_PROXIES="${PROXY_SOURCE}/32"
@@ -340,6 +345,18 @@ case "${1:-}" in
     instance_running "$2" && die "instance $2 is running"
     start_instance "$2"
     say "instance $2 started"
+    ;;
+  replica-reads)
+    case "${2:-}" in on|off) ;; *) die "replica-reads on or off";; esac
+    echo "$2" >"$DIR/replica_reads"
+    for n in 1 2 3; do
+      if instance_running "$n"; then
+        kill -TERM "$(cat "$DIR/instance$n.pid")"
+        for _ in $(seq 1 200); do instance_running "$n" || break; sleep 0.2; done
+      fi
+      start_instance "$n"
+    done
+    say "instances restarted with reads on the replica: $2"
     ;;
   stop-replica) stop_postgres replica; say "replica stopped" ;;
   start-replica) start_postgres replica; say "replica started" ;;
