@@ -141,6 +141,9 @@ start_pgbouncer() {
   cat >"$DIR/pgbouncer.ini" <<EOF
 [databases]
 ${DB} = host=127.0.0.1 port=${PRIMARY_PORT} dbname=${DB}
+; Any other database of the primary by its own name (.ci/run runs the test suite through pgbouncer,
+; each test in a database of its own).
+* = host=127.0.0.1 port=${PRIMARY_PORT}
 
 [pgbouncer]
 listen_addr = 127.0.0.1

@@ -103,12 +103,16 @@ impl Db {
             }
             None => url.clone(),
         };
-        let mut first = ConnectionManager::new(migration_url.clone())
-            .establish()
-            .map_err(|e| DbSetupError::Connect {
-                url: migration_url.redacted(),
-                reason: one_line(&e.to_string()),
-            })?;
+        // With the pool's statement setting: when no migration URL is given, this is pgbouncer too.
+        let mut first = ConnectionManager::with_prepared_statements(
+            migration_url.clone(),
+            settings.prepared_statements,
+        )
+        .establish()
+        .map_err(|e| DbSetupError::Connect {
+            url: migration_url.redacted(),
+            reason: one_line(&e.to_string()),
+        })?;
         run_migrations(&mut first).map_err(|e| DbSetupError::Migrate {
             url: migration_url.redacted(),
             reason: one_line(&e.to_string()),
@@ -301,5 +305,23 @@ pub(crate) mod testing {
         f(&mut conn);
         let statements = seen.lock().unwrap().clone();
         statements
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A replica, or a migration URL of another kind, is a configuration mistake said at start.
+    #[test]
+    fn settings_that_cannot_work_stop_start_up_with_the_reason() {
+        let mut settings = DbSettings::new("sqlite://:memory:");
+        settings.replica_url = Some("postgres://u@127.0.0.1:1/x".into());
+        let err = Db::open(&settings).err().expect("refused").to_string();
+        assert!(err.contains("DATABASE_REPLICA_URL"), "{err}");
+        let mut settings = DbSettings::new("sqlite://:memory:");
+        settings.migration_url = Some("postgres://u@127.0.0.1:1/x".into());
+        let err = Db::open(&settings).err().expect("refused").to_string();
+        assert!(err.contains("DATABASE_MIGRATION_URL"), "{err}");
     }
 }

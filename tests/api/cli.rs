@@ -399,8 +399,7 @@ async fn purge_deletes_only_requests_that_ended_long_ago() {
         .map(|i| i["email"].as_str().unwrap())
         .collect();
     assert_eq!(left, vec!["waiting@example.org"], "{invitations}");
-    let resets = intercede::db::Db::connect(&app.config.database_url)
-        .expect("connect")
+    let resets = crate::helpers::connect(&app.config.database_url)
         .read(|conn| {
             use diesel::prelude::*;
             Ok(intercede::db::schema::password_resets::table
@@ -728,7 +727,7 @@ async fn a_sigkill_while_email_drains_loses_none_and_repeats_only_under_the_same
     quiet.kill().unwrap();
     quiet.wait().unwrap();
     // 800 emails owed to the intercessor.
-    let db = intercede::db::Db::connect(&url).expect("connect");
+    let db = crate::helpers::connect(&url);
     let ivan = ids[1].clone();
     db.write(move |conn| {
         let notices: Vec<Notice> = (0..N)

@@ -47,15 +47,17 @@ async fn connections_the_database_cut_are_replaced_without_restarting_the_servic
 
 /// Instances started at once on a new database (three behind a load balancer, after a deploy)
 /// each apply the migrations: one after the other, the later ones finding nothing left, never two
-/// racing to create the same table. On PostgreSQL every new session then has JIT off, set on the
-/// database rather than per session (a session `SET` would leak through pgbouncer).
+/// racing to create the same table. On PostgreSQL JIT is then off for the database, so for every
+/// new session, rather than set per session (a session `SET` would leak through pgbouncer).
 #[actix_web::test]
 async fn instances_starting_at_once_on_a_new_database_all_start() {
     let (_db, url) = crate::helpers::TestDb::create();
     let starts = (0..6).map(|_| {
         let url = url.clone();
         actix_web::web::block(move || {
-            intercede::db::Db::connect(&url)
+            let mut settings = intercede::db::DbSettings::new(&url);
+            settings.prepared_statements = crate::helpers::prepared_statements();
+            intercede::db::Db::open(&settings)
                 .map(|_| ())
                 .map_err(|e| e.to_string())
         })
@@ -70,10 +72,15 @@ async fn instances_starting_at_once_on_a_new_database_all_start() {
             #[diesel(sql_type = diesel::sql_types::Text)]
             jit: String,
         }
+        // The database's own setting, which every new session takes (a session read here could
+        // be one pgbouncer opened before the migration ran).
         let mut conn = diesel::PgConnection::establish(&url).unwrap();
-        let Setting { jit } = diesel::sql_query("SELECT current_setting('jit') AS jit")
-            .get_result(&mut conn)
-            .unwrap();
-        assert_eq!(jit, "off");
+        let Setting { jit } = diesel::sql_query(
+            "SELECT array_to_string(setconfig, ',') AS jit FROM pg_db_role_setting \
+             WHERE setrole = 0 AND setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        )
+        .get_result(&mut conn)
+        .unwrap();
+        assert_eq!(jit, "jit=off");
     }
 }

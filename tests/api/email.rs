@@ -288,7 +288,7 @@ async fn a_refused_email_is_retried_with_the_same_id_and_a_rejected_one_is_not()
 /// The outbox row of an email, read from the database.
 async fn email_row(app: &TestApp, member_id: &str) -> (String, i32, chrono::NaiveDateTime) {
     use intercede::db::schema::outbox;
-    let db = intercede::db::Db::connect(&app.config.database_url).expect("connect");
+    let db = crate::helpers::connect(&app.config.database_url);
     let member_id = member_id.to_string();
     db.read(move |conn| {
         Ok(outbox::table

@@ -90,13 +90,27 @@ pub async fn run_sql(url: &str, statement: &str) {
     let url = url.to_string();
     let statement = statement.to_string();
     actix_web::web::block(move || {
-        let db = intercede::db::Db::connect(&url).expect("connect");
+        let db = crate::helpers::connect(&url);
         let mut conn = db.blocking_conn().expect("conn");
         diesel::connection::SimpleConnection::batch_execute(&mut **conn, &statement)
             .expect("fixture SQL runs");
     })
     .await
     .unwrap();
+}
+
+/// Whether the suite runs with prepared statements: `DATABASE_PREPARED_STATEMENTS=false` (as the
+/// service reads it) when `TEST_DATABASE_URL` is pgbouncer's in transaction mode (.ci/run's third
+/// run of the suite).
+pub fn prepared_statements() -> bool {
+    std::env::var("DATABASE_PREPARED_STATEMENTS").map_or(true, |v| v.trim() != "false")
+}
+
+/// A pool on a test database, opened as the app under test opens it.
+pub fn connect(url: &str) -> intercede::db::Db {
+    let mut settings = intercede::db::DbSettings::new(url);
+    settings.prepared_statements = prepared_statements();
+    intercede::db::Db::open(&settings).expect("connect")
 }
 
 pub fn is_postgres() -> bool {
@@ -227,6 +241,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     config.password_resets_per_hour = 100_000;
     config.workers = Some(2);
     config.log_filter = "warn".into();
+    config.database_prepared_statements = prepared_statements();
     configure(&mut config);
     let app = Application::build(config.clone())
         .await
@@ -476,7 +491,7 @@ impl TestApp {
         let url = self.config.database_url.clone();
         let (e, n) = (email.clone(), name.to_string());
         actix_web::web::block(move || {
-            let db = intercede::db::Db::connect(&url).expect("connect");
+            let db = crate::helpers::connect(&url);
             let mut conn = db.blocking_conn().expect("conn");
             intercede::accounts::create_admin(
                 &mut conn,

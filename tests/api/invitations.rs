@@ -149,7 +149,7 @@ async fn an_invitation_brings_a_new_intercessor_into_a_team_though_registration_
 async fn count_text_anywhere(app: &TestApp, text: &str) -> i64 {
     use diesel::prelude::*;
     use intercede::db::schema::{invitations, outbox};
-    let db = intercede::db::Db::connect(&app.config.database_url).expect("connect");
+    let db = crate::helpers::connect(&app.config.database_url);
     let pattern = format!("%{text}%");
     db.read(move |conn| {
         let a: i64 = outbox::table

@@ -423,7 +423,7 @@ async fn notices_of_a_change_that_rolls_back_are_never_sent() {
         .to_string();
     let url = app.config.database_url.clone();
     let (member, request) = (omar.id.clone(), r.clone());
-    let db = intercede::db::Db::connect(&url).expect("connect");
+    let db = crate::helpers::connect(&url);
     let failed = db
         .write(move |conn| {
             intercede::outbox::enqueue(
@@ -589,7 +589,7 @@ async fn the_same_notice_enqueued_twice_is_delivered_once() {
         .as_str()
         .unwrap()
         .to_string();
-    let db = intercede::db::Db::connect(&app.config.database_url).expect("connect");
+    let db = crate::helpers::connect(&app.config.database_url);
     for _ in 0..2 {
         let (member, request) = (omar.id.clone(), r.clone());
         db.write(move |conn| {
@@ -766,7 +766,7 @@ async fn a_worker_stopped_while_draining_hands_back_what_it_held_and_nothing_is_
         .as_str()
         .unwrap()
         .to_string();
-    let db = intercede::db::Db::connect(&app.config.database_url).expect("connect");
+    let db = crate::helpers::connect(&app.config.database_url);
     let (member, request) = (omar.id.clone(), r.clone());
     db.write(move |conn| {
         let notices: Vec<intercede::outbox::Notice> = (0..NOTICES)

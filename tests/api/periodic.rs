@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use chrono::Duration;
 use intercede::clock::Clock;
 use intercede::config::Config;
-use intercede::db::{Db, DbConnection};
+use intercede::db::DbConnection;
 use intercede::error::AppResult;
 use intercede::notify::periodic::{run_if_due, Task, Turn};
 
@@ -32,7 +32,7 @@ async fn of_many_instances_claiming_one_due_turn_at_once_exactly_one_runs_it() {
     for _ in 0..8 {
         let url = url.clone();
         dbs.push(
-            actix_web::web::block(move || Db::connect(&url).expect("connect"))
+            actix_web::web::block(move || crate::helpers::connect(&url))
                 .await
                 .unwrap(),
         );

@@ -779,7 +779,7 @@ async fn a_backlog_of_nudges_never_holds_back_a_reminder_that_falls_due() {
     let member = bea.id.clone();
     actix_web::web::block(move || {
         use intercede::outbox::{enqueue, Channel, Event, Notice};
-        let db = intercede::db::Db::connect(&url).expect("connect");
+        let db = crate::helpers::connect(&url);
         let mut conn = db.blocking_conn().expect("conn");
         let due = "2027-05-01T08:00:00".parse().unwrap();
         let notices: Vec<Notice> = (0..10_000)

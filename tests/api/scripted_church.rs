@@ -179,7 +179,7 @@ async fn nothing_confidential_leaves_by_email_webhook_or_inbox() {
 
     // Everything owed is delivered (reminders due later, such as the fast's check-in reminders
     // of the days to come, are not owed yet).
-    let db = intercede::db::Db::connect(&c.app.config.database_url).expect("connect");
+    let db = crate::helpers::connect(&c.app.config.database_url);
     let start = Instant::now();
     loop {
         let now = intercede::clock::Clock::real().now();
