@@ -88,22 +88,8 @@ impl Rig {
             .await
     }
 
-    /// Registers a new member (a unique address per call) and signs in: (id, access, refresh,
-    /// email).
-    async fn member(&self, name: &str) -> (String, String, String, String) {
-        let email = format!(
-            "{}-{}@example.org",
-            name.to_lowercase(),
-            uuid::Uuid::now_v7().simple()
-        );
-        let (status, member) = self
-            .post(
-                "/auth/register",
-                None,
-                json!({"email": email, "password": PASSWORD, "display_name": name}),
-            )
-            .await;
-        assert_eq!(status, 201, "{member}");
+    /// Signs `email` in through the proxy: the token pair.
+    async fn login(&self, email: &str) -> Value {
         let (status, tokens) = self
             .post(
                 "/auth/login",
@@ -112,6 +98,22 @@ impl Rig {
             )
             .await;
         assert_eq!(status, 200, "{tokens}");
+        tokens
+    }
+
+    /// Registers a new member (a unique address per call) and signs in: (id, access, refresh,
+    /// email).
+    async fn member(&self, name: &str) -> (String, String, String, String) {
+        let email = unique_email(name);
+        let (status, member) = self
+            .post(
+                "/auth/register",
+                None,
+                json!({"email": email, "password": PASSWORD, "display_name": name}),
+            )
+            .await;
+        assert_eq!(status, 201, "{member}");
+        let tokens = self.login(&email).await;
         (
             member["id"].as_str().unwrap().into(),
             tokens["access_token"].as_str().unwrap().into(),
@@ -122,34 +124,9 @@ impl Rig {
 
     /// An admin, made on the primary as `intercede create-admin` would: (id, access token).
     async fn admin(&self, name: &str) -> (String, String) {
-        let email = format!(
-            "{}-{}@example.org",
-            name.to_lowercase(),
-            uuid::Uuid::now_v7().simple()
-        );
-        let (url, e, n) = (self.primary.clone(), email.clone(), name.to_string());
-        actix_web::web::block(move || {
-            let db = intercede::db::Db::connect(&url).expect("the primary");
-            let mut conn = db.blocking_conn().expect("conn");
-            intercede::accounts::create_admin(
-                &mut conn,
-                &e,
-                &n,
-                PASSWORD,
-                intercede::clock::Clock::real().now(),
-            )
-            .expect("admin created");
-        })
-        .await
-        .unwrap();
-        let (status, tokens) = self
-            .post(
-                "/auth/login",
-                None,
-                json!({"email": email, "password": PASSWORD}),
-            )
-            .await;
-        assert_eq!(status, 200, "{tokens}");
+        let email = unique_email(name);
+        crate::helpers::create_admin(&self.primary, &email, name).await;
+        let tokens = self.login(&email).await;
         let (_, me) = self
             .get("/me", tokens["access_token"].as_str().unwrap())
             .await;
@@ -240,6 +217,15 @@ impl Rig {
         }
         panic!("{base} is not ready after a minute");
     }
+}
+
+/// An address no other run of the tests on this rig has used.
+fn unique_email(name: &str) -> String {
+    format!(
+        "{}-{}@example.org",
+        name.to_lowercase(),
+        uuid::Uuid::now_v7().simple()
+    )
 }
 
 /// `scripts/cluster.sh <args>`, with the rig's own environment (`CLUSTER_DIR`, `CLUSTER_PORT`).
@@ -563,13 +549,7 @@ async fn caps_counts_tokens_and_the_last_admin_hold_across_instances() {
         )
         .await;
     assert_eq!(status, 200);
-    let (_, other) = rig
-        .post(
-            "/auth/login",
-            None,
-            json!({"email": other_email, "password": PASSWORD}),
-        )
-        .await;
+    let other = rig.login(other_email).await;
     let other_token = other["access_token"].as_str().unwrap().to_string();
     // Only these two are admins now (the rig may hold others from earlier runs).
     Rig::sql(

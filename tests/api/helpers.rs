@@ -106,6 +106,25 @@ pub fn prepared_statements() -> bool {
     std::env::var("DATABASE_PREPARED_STATEMENTS").map_or(true, |v| v.trim() != "false")
 }
 
+/// Creates an admin in the database at `url` with `create-admin`'s code path.
+pub async fn create_admin(url: &str, email: &str, name: &str) {
+    let (url, e, n) = (url.to_string(), email.to_string(), name.to_string());
+    actix_web::web::block(move || {
+        let db = connect(&url);
+        let mut conn = db.blocking_conn().expect("conn");
+        intercede::accounts::create_admin(
+            &mut conn,
+            &e,
+            &n,
+            PASSWORD,
+            intercede::clock::Clock::real().now(),
+        )
+        .expect("admin created");
+    })
+    .await
+    .unwrap();
+}
+
 /// A pool on a test database, opened as the app under test opens it.
 pub fn connect(url: &str) -> intercede::db::Db {
     let mut settings = intercede::db::DbSettings::new(url);
@@ -488,22 +507,7 @@ impl TestApp {
     /// Makes an admin the way a church does, with `create-admin`'s code path, and signs in.
     pub async fn admin(&self, name: &str) -> Session {
         let email = format!("{}@example.org", name.to_lowercase());
-        let url = self.config.database_url.clone();
-        let (e, n) = (email.clone(), name.to_string());
-        actix_web::web::block(move || {
-            let db = crate::helpers::connect(&url);
-            let mut conn = db.blocking_conn().expect("conn");
-            intercede::accounts::create_admin(
-                &mut conn,
-                &e,
-                &n,
-                PASSWORD,
-                intercede::clock::Clock::real().now(),
-            )
-            .expect("admin created");
-        })
-        .await
-        .unwrap();
+        create_admin(&self.config.database_url, &email, name).await;
         self.sign_in(&email).await
     }
 
