@@ -8,6 +8,7 @@ reference. Then, in one run, drives the same three endpoints with wrk (GET one r
 page, POST a prayer) through:
 
   1. one instance alone, direct to PostgreSQL (the reference)
+  1b. the same, prepared statements off (what pgbouncer 1.18 costs before its own hop)
   2. one rig instance without the proxy (pgbouncer and the replica check: the database's share)
   3. the proxy and three instances, reads on the replica
   4. the proxy and three instances, reads on the primary (`cluster.sh replica-reads off`)
@@ -16,7 +17,8 @@ page, POST a prayer) through:
 and the reference once more at the end (the machine's speed drifts; ratios are to the mean of the
 two). Every part shares the machine's cores, so the rig cannot beat one process here; what the
 figures show is that nothing fails, the rig's throughput against the reference (the issue asks for
-half or more), and where the rest goes: (2) against (1) is pgbouncer and the replica check, (3)
+half or more), and where the rest goes: (1b) against (1) is prepared statements off, (5) against
+(1b) pgbouncer's hop, (2) against (5) the replica (its check and its reads), (3)
 against (2) is the proxy's hop and the three processes sharing two cores, (4) against (3) the
 replica's share. Results go to target/bench/cluster/results.json and are printed as a markdown
 table for docs/benchmarks.md.
@@ -116,6 +118,14 @@ def main():
         port_of = lambda url: int(url.rsplit(":", 1)[1])  # noqa: E731
         runs = {}
         runs["one instance, direct (before)"] = measure_setup("reference", port, args, token, ids, active)
+        os.environ["DATABASE_PREPARED_STATEMENTS"] = "false"
+        unprepared, unprepared_port = bench.start_service(rig["primary"], workdir, "unprepared")
+        del os.environ["DATABASE_PREPARED_STATEMENTS"]
+        try:
+            runs["one instance, direct, prepared statements off"] = measure_setup("unprepared", unprepared_port, args, token, ids, active)
+        finally:
+            unprepared.terminate()
+            unprepared.wait(timeout=40)
         runs["one rig instance: pgbouncer, replica reads"] = measure_setup("instance", port_of(rig["instance1"]), args, token, ids, active)
         caught_up(rig["primary"])
         runs["proxy + 3 instances, reads on the replica"] = measure_setup("rig", port_of(rig["proxy"]), args, token, ids, active)

@@ -105,8 +105,9 @@ def main():
             t.join()
 
     ids = ",".join(f"'{i}'" for i in acknowledged) or "''"
+    # The statement on standard input: thousands of ids are too long for a command line.
     stored = int(subprocess.run(
-        ["psql", PRIMARY, "-Atqc", f"SELECT count(*) FROM prayer_requests WHERE id IN ({ids})"],
+        ["psql", PRIMARY, "-Atq"], input=f"SELECT count(*) FROM prayer_requests WHERE id IN ({ids});",
         capture_output=True, text=True, check=True).stdout.strip())
     by_phase = {}
     for name, status in failures:
