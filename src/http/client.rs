@@ -3,7 +3,9 @@
 //! The TCP peer, unless the peer is one of `TRUSTED_PROXIES` (the load balancers in front of the
 //! service): then `X-Forwarded-For` is read from the right, skipping the trusted hops, and the
 //! first address that is not a trusted proxy's is the client's. Never the leftmost entry: a client
-//! writes whatever it likes there, and every proxy only appends.
+//! writes whatever it likes there, and every proxy only appends. Written here because actix-web's
+//! `ConnectionInfo::realip_remote_addr` takes exactly that leftmost entry (its documentation warns
+//! not to use it for security), which would let any client pick its own rate-limit key.
 
 use std::future::{ready, Ready};
 use std::net::IpAddr;
