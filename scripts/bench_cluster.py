@@ -84,10 +84,13 @@ def main():
     p.add_argument("--threads", type=int, default=2, help="wrk threads")
     p.add_argument("--no-build", action="store_true", help="use target/dist/intercede as it is")
     p.add_argument("--keep", action="store_true", help="leave the rig up afterwards")
+    p.add_argument("--intercede", help="measure this service binary instead of target/dist/intercede")
     args = p.parse_args()
 
     bench.ensure_wrk()
-    if not args.no_build:
+    if args.intercede:
+        bench.INTERCEDE = Path(args.intercede).resolve()
+    elif not args.no_build:
         bench.run(["cargo", "build", "--profile", "dist", "--bin", "intercede"], cwd=ROOT)
     workdir = ROOT / "target" / "bench" / "cluster"
     workdir.mkdir(parents=True, exist_ok=True)

@@ -188,22 +188,12 @@ impl Db {
         let backend = self.backend;
         let replica = self.replica.clone();
         web::block(move || {
-            let mut primary = pool.get()?;
             if let Some(replica) = replica {
-                match replica.route(&mut primary) {
-                    Ok(Some(conn)) => {
-                        primary.succeeded();
-                        drop(primary);
-                        return read_on(conn, backend, f);
-                    }
-                    Ok(None) => {}
-                    Err(e) => {
-                        let failed = Err(e);
-                        primary.finished(&failed);
-                        return failed;
-                    }
+                if let Some(conn) = replica.route(&pool)? {
+                    return read_on(conn, backend, f);
                 }
             }
+            let primary = pool.get()?;
             read_on(primary, backend, f)
         })
         .await?
