@@ -24,7 +24,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
-DIR=${CLUSTER_DIR:-${TMPDIR:-/tmp}/intercede-cluster}
+# Absolute: the instances and the servers run after `cd "$DIR"`.
+DIR=$(realpath -m "${CLUSTER_DIR:-${TMPDIR:-/tmp}/intercede-cluster}")
 BASE=${CLUSTER_PORT:-25400}
 PROXY_PORT=$BASE
 PRIMARY_PORT=$((BASE + 32))
