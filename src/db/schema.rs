@@ -314,6 +314,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    outbox_news (id) {
+        id -> Text,
+        event -> Text,
+        dedupe_key -> Text,
+        request_id -> Nullable<Text>,
+        data -> Text,
+        members -> Text,
+        channels -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     invitations (id) {
         id -> Text,
         email -> Text,
@@ -451,6 +464,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhooks,
     members,
     outbox,
+    outbox_news,
     notifications,
     notification_preferences,
     refresh_tokens,

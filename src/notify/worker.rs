@@ -29,6 +29,8 @@ use crate::state::AppState;
 const BATCH: i64 = 50;
 /// Deliveries in flight at once.
 const CONCURRENT: usize = 8;
+/// News addressed in one transaction (up to this many times its audience in outbox rows).
+const NEWS_BATCH: i64 = 10;
 /// How often an idle worker looks for due rows (design.md: at least every 2 seconds).
 const POLL: StdDuration = StdDuration::from_secs(1);
 
@@ -121,6 +123,7 @@ async fn run(worker: Delivering, mut stopping: watch::Receiver<bool>) {
         if *stopping.borrow() {
             return;
         }
+        address_news(state, &stopping).await;
         let claimed = state
             .db
             .write(move |conn| outbox::claim(conn, clock.now(), lease, BATCH, channels))
@@ -167,6 +170,25 @@ async fn run(worker: Delivering, mut stopping: watch::Receiver<bool>) {
         tokio::select! {
             _ = actix_web::rt::time::sleep(POLL) => {}
             _ = stopping.changed() => {}
+        }
+    }
+}
+
+/// Addresses the news told since the last turn (one outbox row per member and channel), so the
+/// claim that follows finds them due.
+async fn address_news(state: &web::Data<AppState>, stopping: &watch::Receiver<bool>) {
+    while !*stopping.borrow() {
+        match state
+            .db
+            .write(|conn| outbox::address(conn, NEWS_BATCH))
+            .await
+        {
+            Ok(n) if n as i64 == NEWS_BATCH => continue,
+            Ok(_) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "the notification worker could not address news");
+                return;
+            }
         }
     }
 }

@@ -432,10 +432,21 @@ async fn notices_of_a_change_that_rolls_back_are_never_sent() {
                 &[intercede::outbox::Channel::InApp],
                 &[intercede::outbox::Notice {
                     event: intercede::outbox::Event::RequestUpdate,
-                    member_id: member,
+                    member_id: member.clone(),
                     data: json!({"request_id": request}),
                     key: "request.update:rolled-back".into(),
                     due: None,
+                }],
+            )?;
+            intercede::outbox::tell(
+                conn,
+                intercede::clock::Clock::real().now(),
+                &[intercede::outbox::Channel::InApp],
+                &[intercede::outbox::News {
+                    event: intercede::outbox::Event::RequestUpdate,
+                    key: "request.update:rolled-back-news".into(),
+                    data: json!({"request_id": request}),
+                    members: vec![member],
                 }],
             )?;
             Err::<(), _>(intercede::error::AppError::bug(
@@ -447,9 +458,9 @@ async fn notices_of_a_change_that_rolls_back_are_never_sent() {
     let count = db
         .read(|conn| {
             use diesel::prelude::*;
-            Ok(intercede::db::schema::outbox::table
-                .count()
-                .get_result::<i64>(conn)?)
+            use intercede::db::schema::{outbox, outbox_news};
+            Ok(outbox::table.count().get_result::<i64>(conn)?
+                + outbox_news::table.count().get_result::<i64>(conn)?)
         })
         .await
         .unwrap();
@@ -879,4 +890,89 @@ async fn deleting_a_request_deletes_every_notification_about_it() {
         .await
         .expect(200);
     assert_eq!(log["items"].as_array().unwrap().len(), 1, "{log}");
+}
+
+/// News for a team costs its change one row, whatever the team's size; the workers address it
+/// to each member once, even three instances at once, and a member who erased their account
+/// before it was addressed gets nothing.
+#[actix_web::test]
+async fn news_for_a_team_is_one_row_addressed_once_to_the_members_still_there() {
+    use actix_web::http::Method;
+    use diesel::prelude::*;
+    use intercede::db::schema::{outbox, outbox_news};
+    const TEAM: usize = 12;
+    let app = crate::helpers::spawn_app_with(|c| c.workers_enabled = false).await;
+    let admin = app.admin("Ada").await;
+    let leader = app.leader(&admin, "Lea").await;
+    let team = app
+        .post("/teams", Some(&leader.token), json!({"name": "Many"}))
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut members = Vec::new();
+    for i in 0..TEAM {
+        let m = app.member(&format!("Member{i}")).await;
+        app.put(
+            &format!("/teams/{team}/members/{}", m.id),
+            Some(&leader.token),
+            json!({"team_role": "member"}),
+        )
+        .await
+        .expect(201);
+        members.push(m);
+    }
+    let r = app.create_request(&leader.token, json!({})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.post(
+        &format!("/prayer-requests/{r}/assignments"),
+        Some(&leader.token),
+        json!({"team_id": team}),
+    )
+    .await
+    .expect(201);
+    let db = crate::helpers::connect(&app.config.database_url);
+    let counts = || {
+        let db = &db;
+        async move {
+            db.read(|conn| {
+                let news = outbox_news::table.count().get_result::<i64>(conn)?;
+                let rows = outbox::table
+                    .filter(outbox::event.eq("assignment.created"))
+                    .count()
+                    .get_result::<i64>(conn)?;
+                Ok((news, rows))
+            })
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(counts().await, (1, 0), "one row for the whole team");
+    let ready = app.get("/readyz", None).await.expect(200);
+    assert!(ready["outbox_oldest_due_seconds"].is_number(), "{ready}");
+    // One of them leaves before any worker runs.
+    let gone = members.pop().unwrap();
+    app.call(
+        Method::DELETE,
+        "/me",
+        Some(&gone.token),
+        Some(json!({"password": crate::helpers::PASSWORD})),
+    )
+    .await
+    .expect(204);
+    let workers = futures_util::future::join_all((0..3).map(|_| app.start_worker())).await;
+    for m in &members {
+        let items = inbox(&app, m, 1).await;
+        assert_eq!(items.len(), 1, "{items:?}");
+        assert_eq!(items[0]["event"], "assignment.created");
+    }
+    settled().await;
+    assert_eq!(counts().await, (0, (TEAM - 1) as i64));
+    for m in &members {
+        assert_eq!(inbox(&app, m, 1).await.len(), 1, "delivered once");
+    }
+    drop(workers);
 }

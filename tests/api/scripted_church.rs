@@ -186,12 +186,14 @@ async fn nothing_confidential_leaves_by_email_webhook_or_inbox() {
         let owed = db
             .read(move |conn| {
                 use diesel::prelude::*;
-                use intercede::db::schema::outbox;
-                Ok(outbox::table
+                use intercede::db::schema::{outbox, outbox_news};
+                let rows = outbox::table
                     .filter(outbox::state.eq_any(["pending", "sending"]))
                     .filter(outbox::run_at.le(now))
                     .count()
-                    .get_result::<i64>(conn)?)
+                    .get_result::<i64>(conn)?;
+                // News not yet addressed to their members are owed too.
+                Ok(rows + outbox_news::table.count().get_result::<i64>(conn)?)
             })
             .await
             .unwrap();
