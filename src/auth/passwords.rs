@@ -8,8 +8,11 @@
 //! here, logins run as fast as the cores allow, memory stays at a few blocks, and the hashing
 //! threads run at a lower scheduling priority so that ordinary requests go first.
 
-use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{Output, PasswordHash, PasswordHasher, Salt, SaltString};
@@ -31,15 +34,24 @@ pub fn hash(password: &str) -> Result<String, AppError> {
         .map_err(AppError::internal)
 }
 
+thread_local! {
+    /// This thread's argon2 memory (see [`verify`]).
+    static BLOCKS: std::cell::RefCell<Vec<Block>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Bytes of argon2 memory the hashing threads hold, all of them together.
+static POOL_HELD: AtomicUsize = AtomicUsize::new(0);
+
 /// True when `password` matches `hash`. A malformed stored hash counts as no match.
 ///
 /// The same check as argon2's `verify_password`, but computed in this thread's own memory block,
-/// kept between calls: allocating and freeing 19 MiB per login left the allocator holding a
-/// block per thread that ever hashed (measured: 500 MiB resident after a minute of logins).
+/// kept between calls while logins queue: allocating and freeing 19 MiB per login left the
+/// allocator holding a block per thread that ever hashed (measured: 500 MiB resident after a
+/// minute of logins, before `crate::memory` fixed the mmap threshold). A hashing thread gives the
+/// block back a second after its last job ([`release_memory`]): kept for the life of the process,
+/// one login made the service hold 20 MiB per hashing thread for good (heaptrack, the drain of
+/// `scripts/bench_outbox.py`: 19.9 MiB of its 49 MiB heap peak).
 pub fn verify(password: &str, hash: &str) -> bool {
-    thread_local! {
-        static BLOCKS: std::cell::RefCell<Vec<Block>> = const { std::cell::RefCell::new(Vec::new()) };
-    }
     let Ok(parsed) = PasswordHash::new(hash) else {
         return false;
     };
@@ -84,42 +96,65 @@ pub async fn verify_blocking(password: String, hash: String) -> Result<bool, App
 type Job = Box<dyn FnOnce() + Send>;
 
 /// The hashing threads: as many as the machine has cores, started on first use, shared by every
-/// server in the process. Each verifies in its own argon2 memory, kept between jobs (see
-/// [`verify`]), so the pool's memory is bounded by its size, not by the number of callers.
-fn pool() -> &'static Mutex<Sender<Job>> {
-    static POOL: OnceLock<Mutex<Sender<Job>>> = OnceLock::new();
+/// server in the process. Each verifies in its own argon2 memory, kept between jobs while logins
+/// keep coming (see [`verify`]), so the pool's memory is bounded by its size, not by the number of
+/// callers, and is nothing when nobody signs in.
+fn pool() -> &'static Sender<Job> {
+    static POOL: OnceLock<Sender<Job>> = OnceLock::new();
     POOL.get_or_init(|| {
-        let (tx, rx) = mpsc::channel::<Job>();
-        let rx = Arc::new(Mutex::new(rx));
+        let (tx, rx) = crossbeam_channel::unbounded::<Job>();
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         for i in 0..threads {
-            let rx = Arc::clone(&rx);
+            let rx = rx.clone();
             std::thread::Builder::new()
                 .name(format!("password-hash-{i}"))
                 .spawn(move || hashing_thread(&rx))
                 .expect("a hashing thread can be started");
         }
-        Mutex::new(tx)
+        tx
     })
 }
 
-fn hashing_thread(jobs: &Mutex<Receiver<Job>>) {
+/// Bytes of argon2 memory this thread holds.
+fn memory_held() -> usize {
+    BLOCKS.with_borrow(|blocks| blocks.capacity() * std::mem::size_of::<Block>())
+}
+
+/// Gives back this thread's argon2 memory (a 19 MiB block is mapped on its own, so freeing it
+/// returns it to the system).
+fn release_memory() {
+    BLOCKS.with_borrow_mut(|blocks| *blocks = Vec::new());
+}
+
+fn hashing_thread(jobs: &Receiver<Job>) {
     lower_priority();
     loop {
-        let job = match jobs.lock() {
-            Ok(rx) => rx.recv(),
-            Err(poisoned) => poisoned.into_inner().recv(),
-        };
-        match job {
-            // A job that panics drops its reply (its caller gets a 500); the thread stays, so the
-            // pool never shrinks.
-            Ok(job) => {
-                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+        // The memory of the last verification is kept while logins keep coming, and given back
+        // once none came for a while (a sequential login took 22-24 ms with it kept, 34-38 ms
+        // mapping the block anew every time).
+        let job = match jobs.recv_timeout(KEEP_MEMORY) {
+            Ok(job) => job,
+            Err(RecvTimeoutError::Disconnected) => return,
+            Err(RecvTimeoutError::Timeout) => {
+                POOL_HELD.fetch_sub(memory_held(), Ordering::Relaxed);
+                release_memory();
+                match jobs.recv() {
+                    Ok(job) => job,
+                    Err(_) => return,
+                }
             }
-            Err(_) => return,
-        }
+        };
+        let held = memory_held();
+        // A job that panics drops its reply (its caller gets a 500); the thread stays, so the
+        // pool never shrinks.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+        // A block only grows while it is kept.
+        POOL_HELD.fetch_add(memory_held() - held, Ordering::Relaxed);
     }
 }
+
+/// How long a hashing thread keeps its argon2 memory after its last job.
+const KEEP_MEMORY: Duration = Duration::from_secs(1);
 
 /// Lets the scheduler prefer the actix workers and database threads over hashing: a request that
 /// needs a millisecond is not left waiting behind a login that needs thirty.
@@ -143,8 +178,6 @@ async fn on_hashing_pool<T: Send + 'static>(
         let _ = tx.send(f());
     });
     pool()
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
         .send(job)
         .map_err(|_| AppError::bug("the password hashing threads have stopped"))?;
     rx.await
@@ -215,6 +248,24 @@ mod tests {
                 oks.push(check.await.unwrap().unwrap());
             }
             assert_eq!(oks, [true, false, true, false, true, false, true, false]);
+            // Once the queue is empty, the threads give their argon2 memory back.
+            let start = std::time::Instant::now();
+            while POOL_HELD.load(Ordering::Relaxed) > 0
+                && start.elapsed() < std::time::Duration::from_secs(5)
+            {
+                actix_web::rt::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            assert_eq!(POOL_HELD.load(Ordering::Relaxed), 0);
         });
+    }
+
+    #[test]
+    fn a_thread_keeps_its_argon2_memory_until_it_releases_it() {
+        let h = hash("kept").unwrap();
+        assert!(verify("kept", &h));
+        assert!(memory_held() >= 19 * 1024 * 1024, "{}", memory_held());
+        release_memory();
+        assert_eq!(memory_held(), 0);
+        assert!(verify("kept", &h), "verifies again after releasing");
     }
 }
