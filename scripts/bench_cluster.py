@@ -85,6 +85,8 @@ def main():
     p.add_argument("--no-build", action="store_true", help="use target/dist/intercede as it is")
     p.add_argument("--keep", action="store_true", help="leave the rig up afterwards")
     p.add_argument("--intercede", help="measure this service binary instead of target/dist/intercede")
+    p.add_argument("--instance-env", action="append", default=[], metavar="NAME=VALUE",
+                   help="set for the rig's three instances only (e.g. HTTP_WORKERS=1); repeatable")
     args = p.parse_args()
 
     bench.ensure_wrk()
@@ -102,7 +104,8 @@ def main():
                LOG_FORMAT="json",
                RUST_LOG="warn")
     cluster(env, "down")
-    rig = dict(line.split("=", 1) for line in cluster(env, "up", capture=True).split())
+    rig_env = dict(env, **dict(kv.split("=", 1) for kv in args.instance_env))
+    rig = dict(line.split("=", 1) for line in cluster(rig_env, "up", capture=True).split())
     standalone = None
     try:
         bench.log(f"seeding {args.scale} requests into the primary")
@@ -145,7 +148,8 @@ def main():
 
     (workdir / "results.json").write_text(json.dumps(runs, indent=2))
     ref = {e: (runs["one instance, direct (before)"][e]["rps"] + runs["one instance, direct (after)"][e]["rps"]) / 2 for e in ENDPOINTS}
-    print(f"\n{args.scale} requests, {args.connections} connections, {args.duration} s per endpoint; ratio: to the reference's mean\n")
+    sized = f"; the rig's instances with {' '.join(args.instance_env)}" if args.instance_env else ""
+    print(f"\n{args.scale} requests, {args.connections} connections, {args.duration} s per endpoint{sized}; ratio: to the reference's mean\n")
     print("| setup | endpoint | req/s | ratio | p50 ms | p99 ms | failed |")
     print("|---|---|---:|---:|---:|---:|---:|")
     failed = 0

@@ -75,6 +75,10 @@ pub struct Config {
     pub database_replica_url: Option<String>,
     /// `DATABASE_PREPARED_STATEMENTS`: `false` behind pgbouncer in transaction mode.
     pub database_prepared_statements: bool,
+    /// `DATABASE_POOL_SIZE`: connections this instance holds (to the database, and as many to the
+    /// replica); `None`: 16 on PostgreSQL, 8 on SQLite. Sized with the other instances against
+    /// pgbouncer's or PostgreSQL's own limit (docs/deploy.md).
+    pub database_pool_size: Option<u32>,
     pub bind_addr: String,
     pub jwt_secret: JwtSecret,
     pub access_token_ttl_secs: i64,
@@ -95,7 +99,8 @@ pub struct Config {
     pub public_requests_per_hour: u32,
     pub log_filter: String,
     pub log_format: LogFormat,
-    /// HTTP worker threads; `None` lets actix use one per core.
+    /// `HTTP_WORKERS`: HTTP worker threads; `None` lets actix use one per core. Instances that share
+    /// a machine's cores are given fewer (docs/deploy.md).
     pub workers: Option<usize>,
     /// Whether this instance delivers notifications (`WORKERS_ENABLED`); an instance with them off
     /// serves HTTP and delivers nothing.
@@ -243,6 +248,8 @@ impl Config {
             database_migration_url: var("DATABASE_MIGRATION_URL"),
             database_replica_url: var("DATABASE_REPLICA_URL"),
             database_prepared_statements: boolean(&var, "DATABASE_PREPARED_STATEMENTS", true)?,
+            database_pool_size: optional_number(&var, "DATABASE_POOL_SIZE", 1..=1_000)?
+                .map(|n| n as u32),
             bind_addr: var("BIND_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into()),
             jwt_secret,
             access_token_ttl_secs: number(&var, "ACCESS_TOKEN_TTL_SECS", 900, 1..=86_400)?,
@@ -268,7 +275,7 @@ impl Config {
                 as u32,
             log_filter: var("RUST_LOG").unwrap_or_else(|| "info".into()),
             log_format,
-            workers: None,
+            workers: optional_number(&var, "HTTP_WORKERS", 1..=256)?.map(|n| n as usize),
             workers_enabled: boolean(&var, "WORKERS_ENABLED", true)?,
             mail: mail(var("SMTP_URL"), var("MAIL_FROM"))?,
             webhook_allow_private: boolean(&var, "WEBHOOK_ALLOW_PRIVATE", false)?,
@@ -289,6 +296,7 @@ impl Config {
             migration_url: self.database_migration_url.clone(),
             replica_url: self.database_replica_url.clone(),
             prepared_statements: self.database_prepared_statements,
+            pool_size: self.database_pool_size,
         }
     }
 
@@ -423,6 +431,18 @@ fn number(
     }
 }
 
+/// A number that has no default: unset is `None`.
+fn optional_number(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    range: std::ops::RangeInclusive<i64>,
+) -> Result<Option<i64>, ConfigError> {
+    match var(name) {
+        None => Ok(None),
+        Some(_) => number(var, name, 0, range).map(Some),
+    }
+}
+
 fn boolean(
     var: &impl Fn(&str) -> Option<String>,
     name: &str,
@@ -515,10 +535,22 @@ mod tests {
             ("LOGIN_ATTEMPTS_PER_MINUTE", "lots"),
             ("LOG_FORMAT", "xml"),
             ("APP_ENV", "staging"),
+            ("HTTP_WORKERS", "0"),
+            ("DATABASE_POOL_SIZE", "many"),
         ] {
             let err = config(&[(name, value)]).unwrap_err();
             assert!(err.0.contains(name), "{name}: {err}");
         }
+    }
+
+    /// Unset, actix and the pool choose by the machine and the backend; set, they are taken as
+    /// given (an instance sharing cores with others).
+    #[test]
+    fn workers_and_pool_size_are_the_operators_when_set() {
+        let c = config(&[]).unwrap();
+        assert_eq!((c.workers, c.db_settings().pool_size), (None, None));
+        let c = config(&[("HTTP_WORKERS", "1"), ("DATABASE_POOL_SIZE", "6")]).unwrap();
+        assert_eq!((c.workers, c.db_settings().pool_size), (Some(1), Some(6)));
     }
 
     #[test]

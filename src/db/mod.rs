@@ -49,6 +49,9 @@ pub struct DbSettings {
     pub replica_url: Option<String>,
     /// `DATABASE_PREPARED_STATEMENTS`: `false` behind pgbouncer in transaction mode.
     pub prepared_statements: bool,
+    /// `DATABASE_POOL_SIZE`: the pool's connections (and the replica pool's); `None`: 16 on
+    /// PostgreSQL, 8 on SQLite.
+    pub pool_size: Option<u32>,
 }
 
 impl DbSettings {
@@ -59,6 +62,7 @@ impl DbSettings {
             migration_url: None,
             replica_url: None,
             prepared_statements: true,
+            pool_size: None,
         }
     }
 }
@@ -130,7 +134,7 @@ impl Db {
                 }
                 // Not tested at start: a replica that is down must not keep the service down.
                 let pool = r2d2::Pool::builder()
-                    .max_size(16)
+                    .max_size(settings.pool_size.unwrap_or(16))
                     .test_on_check_out(true)
                     .min_idle(Some(1))
                     // A replica that cannot be reached costs a read this long before it rests.
@@ -141,9 +145,10 @@ impl Db {
         };
 
         let max_size = match (&url, backend) {
+            // One connection is one in-memory database.
             (DatabaseUrl::Sqlite(path), _) if path == ":memory:" => 1,
-            (_, Backend::Sqlite) => 8,
-            (_, Backend::Postgres) => 16,
+            (_, Backend::Sqlite) => settings.pool_size.unwrap_or(8),
+            (_, Backend::Postgres) => settings.pool_size.unwrap_or(16),
         };
         let pool = r2d2::Pool::builder()
             .max_size(max_size)
