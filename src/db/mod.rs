@@ -307,6 +307,54 @@ pub(crate) mod testing {
 mod tests {
     use super::*;
 
+    /// vendor/diesel reads SQLite timestamps in diesel's own stored form by hand (vendor/README.md):
+    /// every length of fraction must read as chrono reads it, and every other form diesel took
+    /// before must still read, through the formats it falls back to.
+    #[test]
+    fn sqlite_timestamps_read_as_chrono_reads_them() {
+        use chrono::NaiveDateTime;
+        use diesel::sql_types::{Nullable, Timestamp};
+        use diesel::{Connection, RunQueryDsl, SqliteConnection};
+
+        let mut conn = SqliteConnection::establish(":memory:").expect("in-memory SQLite");
+        let mut read = |text: &str| {
+            diesel::select(diesel::dsl::sql::<Nullable<Timestamp>>(&format!(
+                "'{text}'"
+            )))
+            .get_result::<Option<NaiveDateTime>>(&mut conn)
+        };
+        let chrono =
+            |text: &str, format: &str| NaiveDateTime::parse_from_str(text, format).unwrap();
+        let mut stored = String::from("2026-03-29 01:59:59");
+        assert_eq!(read(&stored).unwrap(), Some(chrono(&stored, "%F %T")));
+        stored.push('.');
+        for digit in "123456789".chars() {
+            stored.push(digit);
+            assert_eq!(
+                read(&stored).unwrap(),
+                Some(chrono(&stored, "%F %T%.f")),
+                "{stored}"
+            );
+        }
+        for (other, format) in [
+            ("2026-12-03T06:15:34", "%FT%T"),
+            ("2026-12-03 06:15", "%F %R"),
+            ("2026-12-03 06:15:34.0000000001", "%F %T%.f"),
+            ("2024-02-29 23:59:60", "%F %T"),
+            ("2026-12-03 06:15:34.5Z", "%F %T%.fZ"),
+        ] {
+            assert_eq!(read(other).unwrap(), Some(chrono(other, format)), "{other}");
+        }
+        for wrong in [
+            "2026-02-30 10:00:00",
+            "2026-12-03 24:00:00",
+            "2026-12-03 06:15:3x",
+            "2026-12-03 06:15:34.",
+        ] {
+            assert!(read(wrong).is_err(), "{wrong} was read");
+        }
+    }
+
     /// A replica, or a migration URL of another kind, is a configuration mistake said at start.
     #[test]
     fn settings_that_cannot_work_stop_start_up_with_the_reason() {
