@@ -72,8 +72,9 @@ const DATETIME_FORMATS: [&str; 12] = [
 /// intercede: the format diesel itself writes (`ENCODE_NAIVE_DATETIME_FORMAT`, `%F %T%.f`:
 /// `YYYY-MM-DD HH:MM:SS` and 0 to 9 digits of fraction) read without chrono's format machinery,
 /// which lexes the format string again for every value; anything else (or a value this does not
-/// take, such as a leap second) falls through to the formats below, as before. See
-/// vendor/README.md for why and the figures.
+/// take, such as a leap second) falls through to the formats below, as before. Measured in
+/// intercede (same run, SQLite, 100k requests, builds alternated): a year's watch coverage +35%
+/// (119 -> 161 req/s), the needs_prayer list +15%, GET by id +7%; vendor/README.md has the rest.
 fn parse_encoded_naive(text: &str) -> Option<NaiveDateTime> {
     let b = text.as_bytes();
     if b.len() < 19
