@@ -131,11 +131,21 @@ async fn run(worker: Delivering, mut stopping: watch::Receiver<bool>) {
         let full = match claimed {
             Ok(rows) => {
                 let full = rows.len() as i64 == BATCH;
+                let (in_app, rows): (Vec<_>, Vec<_>) = rows
+                    .into_iter()
+                    .partition(|row| row.channel == Channel::InApp);
+                let mut rest = Vec::new();
+                if *stopping.borrow() {
+                    rest = in_app;
+                } else if !in_app.is_empty() {
+                    deliver_in_app_together(&worker, in_app).await;
+                }
                 let mut rows = rows.into_iter();
                 // Up to CONCURRENT deliveries at once: a slow receiver (a webhook answering
                 // after 15 s, an SMTP relay) holds one of them, not the whole batch. On stop,
                 // those in flight finish and the rest are handed back.
                 let mut in_flight = FuturesUnordered::new();
+                let mut sent = Vec::new();
                 loop {
                     while in_flight.len() < CONCURRENT && !*stopping.borrow() {
                         match rows.next() {
@@ -143,11 +153,13 @@ async fn run(worker: Delivering, mut stopping: watch::Receiver<bool>) {
                             None => break,
                         }
                     }
-                    if in_flight.next().await.is_none() {
-                        break;
+                    match in_flight.next().await {
+                        Some(delivered) => sent.extend(delivered),
+                        None => break,
                     }
                 }
-                let rest: Vec<OutboxRow> = rows.collect();
+                record_sent(state, sent).await;
+                rest.extend(rows);
                 if !rest.is_empty() {
                     if let Err(e) = state
                         .db
@@ -193,9 +205,57 @@ async fn address_news(state: &web::Data<AppState>, stopping: &watch::Receiver<bo
     }
 }
 
+/// Records the batch's sent emails in one transaction ([`outbox::finish_sent`]) once its
+/// deliveries are done, instead of one transaction each: a commit per email was most of what a
+/// drain asked of the database. An email sent and not yet recorded when the instance dies goes
+/// again with the same `Message-ID`, as one whose single record was lost always did.
+async fn record_sent(state: &web::Data<AppState>, sent: Vec<OutboxRow>) {
+    if sent.is_empty() {
+        return;
+    }
+    let at = state.clock.now();
+    let count = sent.len();
+    if let Err(e) = state
+        .db
+        .write(move |conn| outbox::finish_sent(conn, &sent, at))
+        .await
+    {
+        tracing::warn!(error = %e, count, "sent emails could not be recorded; their leases will run out and they go again with the same Message-ID");
+    }
+}
+
+/// Delivers a batch's in-app rows in one transaction. If that transaction fails, each row is
+/// delivered again on its own, so that only the row at fault is retried later.
+async fn deliver_in_app_together(worker: &Delivering, rows: Vec<OutboxRow>) {
+    let state = &worker.state;
+    let clock = state.clock;
+    if rows.len() > 1 {
+        let together = rows.clone();
+        let delivered = state
+            .db
+            .write(move |conn| {
+                let at = clock.now();
+                together
+                    .iter()
+                    .try_for_each(|row| deliver_in_app(conn, row, at))
+            })
+            .await;
+        match delivered {
+            Ok(()) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "in-app notifications failed together; delivering each alone")
+            }
+        }
+    }
+    for row in rows {
+        deliver(worker, row).await;
+    }
+}
+
 /// Delivers one claimed row and records the outcome; a failure is retried on the schedule,
-/// one the receiver refused for good is not.
-async fn deliver(worker: &Delivering, row: OutboxRow) {
+/// one the receiver refused for good is not. A sent email is returned instead, for
+/// [`record_sent`].
+async fn deliver(worker: &Delivering, row: OutboxRow) -> Option<OutboxRow> {
     let state = &worker.state;
     let clock = state.clock;
     let id = row.id.clone();
@@ -207,6 +267,7 @@ async fn deliver(worker: &Delivering, row: OutboxRow) {
                 .db
                 .write(move |conn| deliver_in_app(conn, &row, clock.now()))
                 .await
+                .map(|()| None)
                 .map_err(|e| SendError::Transient(e.to_string()))
         }
         (Channel::Email, Some(mailer)) => deliver_email(state, mailer, &row).await,
@@ -214,34 +275,37 @@ async fn deliver(worker: &Delivering, row: OutboxRow) {
             "email is not configured on this instance".into(),
         )),
         (Channel::Webhook, _) => match &worker.poster {
-            Some(poster) => webhook::deliver(state, poster, &row).await,
+            Some(poster) => webhook::deliver(state, poster, &row).await.map(|()| None),
             None => Err(SendError::Transient(
                 "webhooks cannot be sent from this instance".into(),
             )),
         },
     };
-    if let Err(error) = result {
-        let (error, retry) = match error {
-            SendError::Transient(e) => (e, true),
-            SendError::Permanent(e) => (e, false),
-        };
-        tracing::warn!(notification = %id, attempts, error = %error, "a notification was not delivered");
-        let at = clock.now();
-        let outcome = Outcome::Failed {
-            error,
-            retry_at: retry
-                .then(|| retry_after(attempts))
-                .flatten()
-                .map(|d| at + d),
-        };
-        let recorded = state
-            .db
-            .write(move |conn| outbox::finish(conn, &row, at, &outcome))
-            .await;
-        if let Err(e) = recorded {
-            tracing::warn!(notification = %id, error = %e, "a failed delivery could not be recorded; its lease will run out");
-        }
+    let error = match result {
+        Ok(sent) => return sent,
+        Err(error) => error,
+    };
+    let (error, retry) = match error {
+        SendError::Transient(e) => (e, true),
+        SendError::Permanent(e) => (e, false),
+    };
+    tracing::warn!(notification = %id, attempts, error = %error, "a notification was not delivered");
+    let at = clock.now();
+    let outcome = Outcome::Failed {
+        error,
+        retry_at: retry
+            .then(|| retry_after(attempts))
+            .flatten()
+            .map(|d| at + d),
+    };
+    let recorded = state
+        .db
+        .write(move |conn| outbox::finish(conn, &row, at, &outcome))
+        .await;
+    if let Err(e) = recorded {
+        tracing::warn!(notification = %id, error = %e, "a failed delivery could not be recorded; its lease will run out");
     }
+    None
 }
 
 /// In-app: rendered for the recipient as they are now, put in their inbox and marked sent in one
@@ -289,14 +353,14 @@ fn breaks_quiet_hours(event: Event) -> bool {
 }
 
 /// Email: decided and composed from a read of the database, sent outside any transaction over
-/// the pooled SMTP connections, then recorded while the claim holds. A message the relay took
-/// but whose outcome was not recorded (the instance died) goes again, with the same
-/// `Message-ID`.
+/// the pooled SMTP connections; a sent one is returned, to be recorded with its batch while the
+/// claim holds ([`record_sent`]). A message the relay took but whose outcome was not recorded
+/// (the instance died) goes again, with the same `Message-ID`.
 async fn deliver_email(
     state: &web::Data<AppState>,
     mailer: &Mailer,
     row: &OutboxRow,
-) -> Result<(), SendError> {
+) -> Result<Option<OutboxRow>, SendError> {
     let clock = state.clock;
     let transient = |e: AppError| SendError::Transient(e.to_string());
     let planned = {
@@ -337,14 +401,10 @@ async fn deliver_email(
         EmailPlan::Send(letter) => {
             let message = mailer.compose(*letter).map_err(transient)?;
             mailer.send(message).await?;
-            state
-                .db
-                .write(move |conn| outbox::finish(conn, &row, clock.now(), &Outcome::Sent))
-                .await
-                .map_err(transient)?;
+            return Ok(Some(row));
         }
     }
-    Ok(())
+    Ok(None)
 }
 
 fn plan_email(conn: &mut DbConnection, state: &AppState, row: &OutboxRow) -> AppResult<EmailPlan> {

@@ -22,7 +22,7 @@ pub mod store;
 
 pub use events::{Channel, DeliveryState, Event};
 pub use store::{
-    address, announce, claim, enqueue, enqueue_mail, finish, forget_finished_before,
+    address, announce, claim, enqueue, enqueue_mail, finish, finish_sent, forget_finished_before,
     forget_requests, note_response, oldest_due, postpone, release, schedule, tell, News, Notice,
     OutboxRow, Outcome,
 };

@@ -583,6 +583,43 @@ pub fn finish(
     Ok(changed == 1)
 }
 
+/// Records `rows` as sent at `now`, each only while the caller's claim on it still holds (as
+/// [`finish`] does): one statement per lease (rows claimed together share theirs), so a batch of
+/// emails costs one transaction instead of one each. Returns how many were recorded.
+pub fn finish_sent(
+    conn: &mut DbConnection,
+    rows: &[OutboxRow],
+    now: NaiveDateTime,
+) -> AppResult<usize> {
+    let mut by_lease: Vec<(NaiveDateTime, Vec<&str>)> = Vec::new();
+    for row in rows {
+        let Some(lease) = row.lease_until else {
+            continue;
+        };
+        match by_lease.iter_mut().find(|(l, _)| *l == lease) {
+            Some((_, ids)) => ids.push(&row.id),
+            None => by_lease.push((lease, vec![&row.id])),
+        }
+    }
+    let mut recorded = 0;
+    for (lease, ids) in by_lease {
+        recorded += diesel::update(
+            outbox::table
+                .filter(outbox::id.eq_any(ids))
+                .filter(outbox::state.eq(DeliveryState::Sending))
+                .filter(outbox::lease_until.eq(lease)),
+        )
+        .set((
+            outbox::state.eq(DeliveryState::Sent),
+            outbox::sent_at.eq(now),
+            outbox::lease_until.eq(None::<NaiveDateTime>),
+            outbox::last_error.eq(None::<String>),
+        ))
+        .execute(conn)?;
+    }
+    Ok(recorded)
+}
+
 /// Hands claimed rows back undelivered (a worker stopping): due again at once, the attempt not
 /// counted.
 pub fn release(conn: &mut DbConnection, rows: &[OutboxRow]) -> AppResult<()> {

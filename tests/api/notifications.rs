@@ -410,6 +410,87 @@ async fn a_recipient_who_may_no_longer_see_the_request_when_it_is_delivered_gets
         .expect_problem(422);
 }
 
+/// A batch's in-app rows are delivered in one transaction; a row that fails in it does not hold
+/// back the rest: they are delivered each alone, and only the row at fault waits for its retry
+/// (not in hand until its lease runs out).
+#[actix_web::test]
+async fn an_in_app_row_that_fails_does_not_hold_back_the_rest_of_its_batch() {
+    let app = crate::helpers::spawn_app_with(|c| c.workers_enabled = false).await;
+    let admin = app.admin("Ada").await;
+    let leader = app.leader(&admin, "Lea").await;
+    let omar = app.member("Omar").await;
+    let nate = app.member("Nate").await;
+    let rita = app.member("Rita").await;
+    let r = app
+        .create_request(&rita.token, json!({"visibility": "congregation"}))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for who in [&omar, &nate] {
+        app.post(
+            &format!("/prayer-requests/{r}/assignments"),
+            Some(&leader.token),
+            json!({"member_id": who.id}),
+        )
+        .await
+        .expect(201);
+    }
+    // Nate's inbox refuses it (a trigger stands for any error on one row): delivering it fails.
+    let refuse = if crate::helpers::is_postgres() {
+        format!(
+            "CREATE FUNCTION refuse_nate() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             BEGIN RAISE EXCEPTION 'refused'; END $$; \
+             CREATE TRIGGER refuse_nate BEFORE INSERT ON notifications FOR EACH ROW \
+             WHEN (NEW.member_id = '{}') EXECUTE FUNCTION refuse_nate();",
+            nate.id
+        )
+    } else {
+        format!(
+            "CREATE TRIGGER refuse_nate BEFORE INSERT ON notifications \
+             WHEN NEW.member_id = '{}' BEGIN SELECT RAISE(ABORT, 'refused'); END;",
+            nate.id
+        )
+    };
+    crate::helpers::run_sql(&app.config.database_url, &refuse).await;
+    let _worker = app.start_worker().await;
+    let items = inbox(&app, &omar, 1).await;
+    assert_eq!(items.len(), 1, "Omar's notice went despite Nate's");
+    assert_eq!(items[0]["event"], "assignment.created");
+    let start = Instant::now();
+    let failed: Vec<Value> = loop {
+        let nates: Vec<Value> = app
+            .get(
+                &format!(
+                    "/notification-deliveries?status=pending&member_id={}",
+                    nate.id
+                ),
+                Some(&admin.token),
+            )
+            .await
+            .expect(200)["items"]
+            .as_array()
+            .unwrap()
+            .clone();
+        if !nates.is_empty() || start.elapsed() > Duration::from_secs(10) {
+            break nates;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    };
+    let all = app
+        .get("/notification-deliveries", Some(&admin.token))
+        .await
+        .expect(200);
+    assert_eq!(
+        failed.len(),
+        1,
+        "the failed row is recorded, due again: {all}"
+    );
+    assert_eq!(failed[0]["event"], "assignment.created");
+    assert_eq!(failed[0]["attempts"], 1);
+    assert!(failed[0]["last_error"].is_string(), "{failed:?}");
+}
+
 /// A change that fails after writing its notices leaves no outbox row and sends nothing: they
 /// are written in its transaction.
 #[actix_web::test]
