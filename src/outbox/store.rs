@@ -552,14 +552,7 @@ pub fn finish(
         .filter(outbox::state.eq(DeliveryState::Sending))
         .filter(outbox::lease_until.eq(lease));
     let changed = match outcome {
-        Outcome::Sent => diesel::update(held)
-            .set((
-                outbox::state.eq(DeliveryState::Sent),
-                outbox::sent_at.eq(now),
-                outbox::lease_until.eq(None::<NaiveDateTime>),
-                outbox::last_error.eq(None::<String>),
-            ))
-            .execute(conn)?,
+        Outcome::Sent => finish_sent(conn, std::slice::from_ref(row), now)?,
         Outcome::Dropped(why) => diesel::update(held)
             .set((
                 outbox::state.eq(DeliveryState::Dropped),
