@@ -76,8 +76,8 @@ pub struct Config {
     /// `DATABASE_PREPARED_STATEMENTS`: `false` behind pgbouncer in transaction mode.
     pub database_prepared_statements: bool,
     /// `DATABASE_POOL_SIZE`: connections this instance holds (to the database, and as many to the
-    /// replica); `None`: `db::postgres_pool_default` on PostgreSQL, 8 on SQLite. Sized with the other instances against
-    /// pgbouncer's or PostgreSQL's own limit (docs/deploy.md).
+    /// replica); `None`: `db::postgres_pool_default` on PostgreSQL, 8 on SQLite. Sized with the
+    /// other instances against pgbouncer's or PostgreSQL's own limit (docs/deploy.md).
     pub database_pool_size: Option<u32>,
     pub bind_addr: String,
     pub jwt_secret: JwtSecret,
