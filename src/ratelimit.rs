@@ -18,6 +18,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use sha2::{Digest, Sha256};
 
+use crate::clock::Clock;
 use crate::db::schema::rate_limits;
 use crate::db::{Db, DbConnection};
 use crate::error::{AppError, AppResult};
@@ -146,9 +147,15 @@ impl RateLimits {
 /// Counts one event against each `(limit, value)` in order, in one write, stopping at the first
 /// that is over its limit: 429 with its `Retry-After`. The events counted before the refusal stay
 /// counted (an attempt refused for its account still spent its address's allowance).
-pub async fn check(db: &Db, now: NaiveDateTime, checks: Vec<(Limit, String)>) -> AppResult<()> {
+///
+/// The time counted is read inside the write, once it holds the database's write lock (SQLite)
+/// or is about to take the row's (PostgreSQL), not before it queued: an attempt read earlier but
+/// run after one read later would find the key's `tat` ahead of its own now and be refused one
+/// event short of the burst (three instances on one SQLite file did, now and then).
+pub async fn check(db: &Db, clock: Clock, checks: Vec<(Limit, String)>) -> AppResult<()> {
     let refused = db
         .write(move |conn| {
+            let now = clock.now();
             for (limit, value) in &checks {
                 if let Some(wait) = limit.take(conn, value, now)? {
                     return Ok(Some(wait));

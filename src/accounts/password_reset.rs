@@ -85,7 +85,7 @@ pub async fn request_reset(
     let limits = &state.limits;
     ratelimit::check(
         &state.db,
-        clock.now(),
+        clock,
         vec![
             (limits.resets_per_client, client.key()),
             (limits.resets_per_email, email.clone()),

@@ -134,7 +134,7 @@ pub async fn login(
     let limits = &state.limits;
     ratelimit::check(
         &state.db,
-        state.clock.now(),
+        state.clock,
         vec![
             (limits.login_per_address, client.key()),
             (limits.login_per_account, email.clone()),

@@ -38,7 +38,7 @@ pub async fn submit_public_request(
     let clock = state.clock;
     ratelimit::check(
         &state.db,
-        clock.now(),
+        clock,
         vec![(state.limits.public_requests_per_address, client.key())],
     )
     .await?;
