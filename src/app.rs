@@ -62,11 +62,20 @@ impl Application {
         // each with its own allocator arena (measured against the semaphore this replaced:
         // docs/benchmarks.md, "Fixes the harness found").
         let blocking_per_worker = (db.max_connections() / workers).max(1);
+        // Background work (deliveries, periodic tasks) goes through a lane as wide as the
+        // connections the workers' threads leave, at least one: with 8 deliveries in flight
+        // against a pool of 5 it took connections the readers then queued for (measured:
+        // docs/benchmarks.md, "#18: background work in a lane").
+        let lane = db
+            .max_connections()
+            .saturating_sub(blocking_per_worker * workers)
+            .max(1);
+        let background = db.lane(lane);
         let state = web::Data::new(AppState::new(config, db));
         let worker = state
             .config
             .workers_enabled
-            .then(|| Worker::start(state.clone()));
+            .then(|| Worker::start(state.clone(), background));
 
         let server = HttpServer::new(move || {
             App::new()

@@ -79,6 +79,10 @@ pub struct Config {
     /// replica); `None`: `db::postgres_pool_default` on PostgreSQL, 8 on SQLite. Sized with the
     /// other instances against pgbouncer's or PostgreSQL's own limit (docs/deploy.md).
     pub database_pool_size: Option<u32>,
+    /// `SQLITE_MMAP_MIB`: how much of a SQLite file each connection reads through a memory map
+    /// (`PRAGMA mmap_size`), in MiB; 0 (the default) reads it with `read()` as SQLite does by
+    /// default. See [`crate::db::DbSettings::sqlite_mmap_mib`].
+    pub sqlite_mmap_mib: u32,
     pub bind_addr: String,
     pub jwt_secret: JwtSecret,
     pub access_token_ttl_secs: i64,
@@ -250,6 +254,7 @@ impl Config {
             database_prepared_statements: boolean(&var, "DATABASE_PREPARED_STATEMENTS", true)?,
             database_pool_size: optional_number(&var, "DATABASE_POOL_SIZE", 1..=1_000)?
                 .map(|n| n as u32),
+            sqlite_mmap_mib: number(&var, "SQLITE_MMAP_MIB", 0, 0..=1_048_576)? as u32,
             bind_addr: var("BIND_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into()),
             jwt_secret,
             access_token_ttl_secs: number(&var, "ACCESS_TOKEN_TTL_SECS", 900, 1..=86_400)?,
@@ -297,6 +302,7 @@ impl Config {
             replica_url: self.database_replica_url.clone(),
             prepared_statements: self.database_prepared_statements,
             pool_size: self.database_pool_size,
+            sqlite_mmap_mib: self.sqlite_mmap_mib,
         }
     }
 
@@ -537,6 +543,7 @@ mod tests {
             ("APP_ENV", "staging"),
             ("HTTP_WORKERS", "0"),
             ("DATABASE_POOL_SIZE", "many"),
+            ("SQLITE_MMAP_MIB", "-1"),
         ] {
             let err = config(&[(name, value)]).unwrap_err();
             assert!(err.0.contains(name), "{name}: {err}");
@@ -551,6 +558,13 @@ mod tests {
         assert_eq!((c.workers, c.db_settings().pool_size), (None, None));
         let c = config(&[("HTTP_WORKERS", "1"), ("DATABASE_POOL_SIZE", "6")]).unwrap();
         assert_eq!((c.workers, c.db_settings().pool_size), (Some(1), Some(6)));
+    }
+
+    #[test]
+    fn sqlite_reads_through_a_memory_map_only_when_asked() {
+        assert_eq!(config(&[]).unwrap().db_settings().sqlite_mmap_mib, 0);
+        let c = config(&[("SQLITE_MMAP_MIB", "2048")]).unwrap();
+        assert_eq!(c.db_settings().sqlite_mmap_mib, 2048);
     }
 
     #[test]

@@ -108,6 +108,8 @@ pub struct ConnectionManager {
     prepared_statements: bool,
     /// Connections born before this generation are suspect (see [`Pooled::lost`]).
     generation: Arc<AtomicU64>,
+    /// SQLite: `PRAGMA mmap_size` of every connection, 0 for none (`SQLITE_MMAP_MIB`).
+    sqlite_mmap_bytes: u64,
 }
 
 impl ConnectionManager {
@@ -120,6 +122,15 @@ impl ConnectionManager {
             url,
             prepared_statements,
             generation: Arc::new(AtomicU64::new(0)),
+            sqlite_mmap_bytes: 0,
+        }
+    }
+
+    /// SQLite connections that read up to `bytes` of the file through a memory map.
+    pub fn with_sqlite_mmap(self, bytes: u64) -> Self {
+        Self {
+            sqlite_mmap_bytes: bytes,
+            ..self
         }
     }
 
@@ -139,6 +150,10 @@ impl ConnectionManager {
                     SqliteConnection::establish(path).map_err(PoolError::ConnectionError)?;
                 conn.batch_execute(SQLITE_PRAGMAS)
                     .map_err(PoolError::QueryError)?;
+                if self.sqlite_mmap_bytes > 0 {
+                    conn.batch_execute(&format!("PRAGMA mmap_size = {};", self.sqlite_mmap_bytes))
+                        .map_err(PoolError::QueryError)?;
+                }
                 Ok(DbConnection::Sqlite(conn))
             }
         }

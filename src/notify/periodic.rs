@@ -18,7 +18,7 @@ use tokio::sync::watch;
 
 use crate::config::Config;
 use crate::db::schema::periodic_tasks;
-use crate::db::DbConnection;
+use crate::db::{Db, DbConnection};
 use crate::error::AppResult;
 use crate::outbox::Channel;
 use crate::state::AppState;
@@ -165,7 +165,8 @@ pub fn run_if_due(
 }
 
 /// Runs the periodic tasks of this instance until `stopping` turns true.
-pub async fn run(state: web::Data<AppState>, mut stopping: watch::Receiver<bool>) {
+/// Its database calls go through `db`, the service's background [`crate::db::Db::lane`].
+pub async fn run(state: web::Data<AppState>, db: Db, mut stopping: watch::Receiver<bool>) {
     loop {
         if *stopping.borrow() {
             return;
@@ -173,8 +174,7 @@ pub async fn run(state: web::Data<AppState>, mut stopping: watch::Receiver<bool>
         // Which tasks are due, by a read: most seconds none is, and a read takes no write lock
         // (SQLite's one writer is not held every second for nothing).
         let now = state.clock.now();
-        let next: HashMap<String, NaiveDateTime> = match state
-            .db
+        let next: HashMap<String, NaiveDateTime> = match db
             .read(|conn| {
                 Ok(periodic_tasks::table
                     .select((periodic_tasks::name, periodic_tasks::next_run_at))
@@ -194,8 +194,7 @@ pub async fn run(state: web::Data<AppState>, mut stopping: watch::Receiver<bool>
         {
             let shared = state.clone();
             let now = state.clock.now();
-            let ran = state
-                .db
+            let ran = db
                 .write(move |conn| run_if_due(conn, task, &shared.config, shared.channels, now))
                 .await;
             match ran {

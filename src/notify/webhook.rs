@@ -18,7 +18,7 @@ use reqwest::redirect::Policy;
 use serde_json::{json, Value};
 
 use super::worker::{retry_after, SendError};
-use crate::db::DbConnection;
+use crate::db::{Db, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::outbox::{self, OutboxRow, Outcome};
 use crate::prayer_requests::model::Visibility;
@@ -129,6 +129,7 @@ fn plan(conn: &mut DbConnection, row: &OutboxRow, at: NaiveDateTime) -> AppResul
 /// caller's retry).
 pub async fn deliver(
     state: &web::Data<AppState>,
+    db: &Db,
     poster: &Poster,
     row: &OutboxRow,
 ) -> Result<(), SendError> {
@@ -137,18 +138,14 @@ pub async fn deliver(
     let at = clock.now();
     let planned = {
         let row = row.clone();
-        state
-            .db
-            .read(move |conn| plan(conn, &row, at))
+        db.read(move |conn| plan(conn, &row, at))
             .await
             .map_err(transient)?
     };
     let post = match planned {
         Plan::Drop(why) => {
             let row = row.clone();
-            state
-                .db
-                .write(move |conn| outbox::finish(conn, &row, at, &Outcome::Dropped(why)))
+            db.write(move |conn| outbox::finish(conn, &row, at, &Outcome::Dropped(why)))
                 .await
                 .map_err(transient)?;
             return Ok(());
@@ -212,28 +209,26 @@ pub async fn deliver(
     };
     let gone = status == reqwest::StatusCode::GONE;
     let row = row.clone();
-    state
-        .db
-        .write(move |conn| {
-            outbox::note_response(conn, &row.id, Some(code))?;
-            if gone {
-                if let Some(id) = &row.webhook_id {
-                    // Gone already (deleted meanwhile) is the same outcome.
-                    let _ = hooks::update(
-                        conn,
-                        id,
-                        &hooks::WebhookChanges {
-                            active: Some(false),
-                            updated_at: Some(done),
-                            ..Default::default()
-                        },
-                    )?;
-                }
+    db.write(move |conn| {
+        outbox::note_response(conn, &row.id, Some(code))?;
+        if gone {
+            if let Some(id) = &row.webhook_id {
+                // Gone already (deleted meanwhile) is the same outcome.
+                let _ = hooks::update(
+                    conn,
+                    id,
+                    &hooks::WebhookChanges {
+                        active: Some(false),
+                        updated_at: Some(done),
+                        ..Default::default()
+                    },
+                )?;
             }
-            outbox::finish(conn, &row, done, &outcome)
-        })
-        .await
-        .map_err(transient)?;
+        }
+        outbox::finish(conn, &row, done, &outcome)
+    })
+    .await
+    .map_err(transient)?;
     Ok(())
 }
 

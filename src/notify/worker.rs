@@ -20,7 +20,7 @@ use super::email::{mailbox, Letter, Mailer};
 use super::webhook::{self, Poster};
 use super::{account_mail, inbox, preferences, render};
 use crate::accounts::store as members;
-use crate::db::DbConnection;
+use crate::db::{Db, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::outbox::{self, Channel, Event, OutboxRow, Outcome};
 use crate::state::AppState;
@@ -66,7 +66,9 @@ impl Worker {
     /// Starts the worker on the current runtime. It delivers in-app notifications, and email
     /// when SMTP is configured; rows of a channel it cannot deliver are left to an instance that
     /// can.
-    pub fn start(state: web::Data<AppState>) -> Self {
+    /// `db` is the database handle its calls go through: the service's background
+    /// [`Db::lane`], so that deliveries in flight do not take the connections readers need.
+    pub fn start(state: web::Data<AppState>, db: Db) -> Self {
         let mailer = state.config.mail.as_ref().and_then(|mail| {
             Mailer::new(mail, &state.config.public_base_url)
                 .inspect_err(|e| tracing::error!(error = %e, "email cannot be sent: the SMTP transport did not start"))
@@ -82,9 +84,14 @@ impl Worker {
             (false, false) => &[Channel::InApp],
         };
         let (stop, stopping) = watch::channel(false);
-        let periodic = actix_web::rt::spawn(super::periodic::run(state.clone(), stopping.clone()));
+        let periodic = actix_web::rt::spawn(super::periodic::run(
+            state.clone(),
+            db.clone(),
+            stopping.clone(),
+        ));
         let worker = Delivering {
             state,
+            db,
             mailer,
             poster,
             channels,
@@ -109,6 +116,8 @@ impl Worker {
 /// What the worker's task holds.
 struct Delivering {
     state: web::Data<AppState>,
+    /// Every database call of the worker goes through this handle (see [`Worker::start`]).
+    db: Db,
     mailer: Option<Mailer>,
     poster: Option<Poster>,
     channels: &'static [Channel],
@@ -123,8 +132,8 @@ async fn run(worker: Delivering, mut stopping: watch::Receiver<bool>) {
         if *stopping.borrow() {
             return;
         }
-        address_news(state, &stopping).await;
-        let claimed = state
+        address_news(&worker.db, &stopping).await;
+        let claimed = worker
             .db
             .write(move |conn| outbox::claim(conn, clock.now(), lease, BATCH, channels))
             .await;
@@ -158,10 +167,10 @@ async fn run(worker: Delivering, mut stopping: watch::Receiver<bool>) {
                         None => break,
                     }
                 }
-                record_sent(state, sent).await;
+                record_sent(state, &worker.db, sent).await;
                 rest.extend(rows);
                 if !rest.is_empty() {
-                    if let Err(e) = state
+                    if let Err(e) = worker
                         .db
                         .write(move |conn| outbox::release(conn, &rest))
                         .await
@@ -188,13 +197,9 @@ async fn run(worker: Delivering, mut stopping: watch::Receiver<bool>) {
 
 /// Addresses the news told since the last turn (one outbox row per member and channel), so the
 /// claim that follows finds them due.
-async fn address_news(state: &web::Data<AppState>, stopping: &watch::Receiver<bool>) {
+async fn address_news(db: &Db, stopping: &watch::Receiver<bool>) {
     while !*stopping.borrow() {
-        match state
-            .db
-            .write(|conn| outbox::address(conn, NEWS_BATCH))
-            .await
-        {
+        match db.write(|conn| outbox::address(conn, NEWS_BATCH)).await {
             Ok(n) if n as i64 == NEWS_BATCH => continue,
             Ok(_) => return,
             Err(e) => {
@@ -209,14 +214,13 @@ async fn address_news(state: &web::Data<AppState>, stopping: &watch::Receiver<bo
 /// deliveries are done, instead of one transaction each: a commit per email was most of what a
 /// drain asked of the database. An email sent and not yet recorded when the instance dies goes
 /// again with the same `Message-ID`, as one whose single record was lost always did.
-async fn record_sent(state: &web::Data<AppState>, sent: Vec<OutboxRow>) {
+async fn record_sent(state: &web::Data<AppState>, db: &Db, sent: Vec<OutboxRow>) {
     if sent.is_empty() {
         return;
     }
     let at = state.clock.now();
     let count = sent.len();
-    if let Err(e) = state
-        .db
+    if let Err(e) = db
         .write(move |conn| outbox::finish_sent(conn, &sent, at))
         .await
     {
@@ -231,7 +235,7 @@ async fn deliver_in_app_together(worker: &Delivering, rows: Vec<OutboxRow>) {
     let clock = state.clock;
     if rows.len() > 1 {
         let together = rows.clone();
-        let delivered = state
+        let delivered = worker
             .db
             .write(move |conn| {
                 let at = clock.now();
@@ -263,19 +267,21 @@ async fn deliver(worker: &Delivering, row: OutboxRow) -> Option<OutboxRow> {
     let result = match (row.channel, &worker.mailer) {
         (Channel::InApp, _) => {
             let row = row.clone();
-            state
+            worker
                 .db
                 .write(move |conn| deliver_in_app(conn, &row, clock.now()))
                 .await
                 .map(|()| None)
                 .map_err(|e| SendError::Transient(e.to_string()))
         }
-        (Channel::Email, Some(mailer)) => deliver_email(state, mailer, &row).await,
+        (Channel::Email, Some(mailer)) => deliver_email(state, &worker.db, mailer, &row).await,
         (Channel::Email, None) => Err(SendError::Transient(
             "email is not configured on this instance".into(),
         )),
         (Channel::Webhook, _) => match &worker.poster {
-            Some(poster) => webhook::deliver(state, poster, &row).await.map(|()| None),
+            Some(poster) => webhook::deliver(state, &worker.db, poster, &row)
+                .await
+                .map(|()| None),
             None => Err(SendError::Transient(
                 "webhooks cannot be sent from this instance".into(),
             )),
@@ -298,7 +304,7 @@ async fn deliver(worker: &Delivering, row: OutboxRow) -> Option<OutboxRow> {
             .flatten()
             .map(|d| at + d),
     };
-    let recorded = state
+    let recorded = worker
         .db
         .write(move |conn| outbox::finish(conn, &row, at, &outcome))
         .await;
@@ -358,6 +364,7 @@ fn breaks_quiet_hours(event: Event) -> bool {
 /// (the instance died) goes again, with the same `Message-ID`.
 async fn deliver_email(
     state: &web::Data<AppState>,
+    db: &Db,
     mailer: &Mailer,
     row: &OutboxRow,
 ) -> Result<Option<OutboxRow>, SendError> {
@@ -375,9 +382,9 @@ async fn deliver_email(
         };
         // A reset link is stored when its email is written: that plan writes.
         if writes {
-            state.db.write(plan).await
+            db.write(plan).await
         } else {
-            state.db.read(plan).await
+            db.read(plan).await
         }
         .map_err(transient)?
     };
@@ -385,16 +392,12 @@ async fn deliver_email(
     let row = row.clone();
     match planned {
         EmailPlan::Drop(why) => {
-            state
-                .db
-                .write(move |conn| outbox::finish(conn, &row, at, &Outcome::Dropped(why)))
+            db.write(move |conn| outbox::finish(conn, &row, at, &Outcome::Dropped(why)))
                 .await
                 .map_err(transient)?;
         }
         EmailPlan::Postpone(until) => {
-            state
-                .db
-                .write(move |conn| outbox::postpone(conn, &row, until))
+            db.write(move |conn| outbox::postpone(conn, &row, until))
                 .await
                 .map_err(transient)?;
         }
