@@ -328,6 +328,14 @@ pub(crate) mod testing {
 
     use super::{run_migrations, DbConnection};
 
+    /// A fresh directory for a test's SQLite files (for a pool of several connections, which
+    /// `:memory:` cannot be); the test removes it when done.
+    pub fn temp_dir(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("intercede-{name}-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
     pub fn fresh() -> DbConnection {
         let mut conn = DbConnection::Sqlite(
             diesel::SqliteConnection::establish(":memory:").expect("in-memory SQLite"),
@@ -390,8 +398,7 @@ mod tests {
             #[diesel(sql_type = BigInt)]
             mmap_size: i64,
         }
-        let dir = std::env::temp_dir().join(format!("intercede-mmap-{}", uuid::Uuid::now_v7()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = testing::temp_dir("mmap");
         for (mib, expected) in [(0, 0), (16, 16 << 20)] {
             let path = dir
                 .join(format!("mmap-{mib}.db"))
@@ -421,8 +428,7 @@ mod tests {
     /// starts; the handle it was made from is not held back by it.
     #[actix_web::test]
     async fn a_lane_lets_its_width_of_calls_through_at_once() {
-        let dir = std::env::temp_dir().join(format!("intercede-lane-{}", uuid::Uuid::now_v7()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = testing::temp_dir("lane");
         let path = dir.join("lane.db").to_string_lossy().to_string();
         let db = Db::connect(&format!("sqlite://{path}")).unwrap();
         assert!(

@@ -193,8 +193,7 @@ mod tests {
     /// changing something leaves nothing behind, and its neighbours in the batch all stand.
     #[actix_web::test]
     async fn a_failed_write_leaves_nothing_and_takes_no_neighbour_with_it() {
-        let dir = std::env::temp_dir().join(format!("intercede-writer-{}", uuid::Uuid::now_v7()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::db::testing::temp_dir("writer");
         let path = dir.join("w.db").to_string_lossy().to_string();
         let db = Db::connect(&format!("sqlite://{path}")).unwrap();
         db.write(|conn| Ok(conn.batch_execute("CREATE TABLE scratch (n INTEGER)")?))
