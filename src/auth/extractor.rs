@@ -46,15 +46,21 @@ impl Caller {
     }
 
     /// Reads the member behind the token: the active member, or 401.
-    fn resolve(&self, conn: &mut DbConnection) -> AppResult<AuthUser> {
+    pub fn resolve(&self, conn: &mut DbConnection) -> AppResult<AuthUser> {
         let member = find_profile(conn, &self.member_id)?
             .filter(|m| m.active)
-            .ok_or_else(|| AppError::Unauthorized("This account is no longer active.".into()))?;
+            .ok_or_else(Self::no_longer_active)?;
         Ok(AuthUser {
             role: member.role,
             id: member.id.clone(),
             member,
         })
+    }
+
+    /// The answer to a caller whose member is gone or deactivated, for a handler that reads the
+    /// member in a statement of its own making instead of through [`Caller::resolve`].
+    pub fn no_longer_active() -> AppError {
+        AppError::Unauthorized("This account is no longer active.".into())
     }
 
     /// The member, read on its own.

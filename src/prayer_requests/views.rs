@@ -89,7 +89,7 @@ impl Context {
         }
     }
 
-    /// The context of one request read with [`super::store::find_visible_named`]: its category's
+    /// The context of one request read with [`super::store::find_visible_to_caller`]: its category's
     /// and requester's names came with it.
     pub fn of_request(
         viewer: &Viewer,

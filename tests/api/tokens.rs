@@ -285,3 +285,38 @@ async fn a_role_change_applies_at_once_to_what_the_one_trip_reads_show() {
         assert_eq!(listed(page), count, "as {role}");
     }
 }
+
+/// GET by id reads the caller in the request's own statement; when that statement finds nothing,
+/// a deactivated caller is still told 401, never 404: not for a request that does not exist, not
+/// for one they may not see, and not for a leader's confidential one once the leader is
+/// deactivated (while a leader still active sees it).
+#[actix_web::test]
+async fn a_deactivated_caller_gets_401_not_404_from_get_by_id_whatever_the_request() {
+    let app = spawn_app().await;
+    let admin = app.admin("Ada").await;
+    let anna = app.member("Anna").await;
+    let lena = app.leader(&admin, "Lena").await;
+    let confidential = app
+        .create_request(&admin.token, json!({"visibility": "leaders"}))
+        .await;
+    let confidential = format!("/prayer-requests/{}", confidential["id"].as_str().unwrap());
+    let missing = "/prayer-requests/01900000-0000-7000-8000-000000000000";
+    app.get(&confidential, Some(&anna.token))
+        .await
+        .expect_problem(404);
+    app.get(missing, Some(&anna.token))
+        .await
+        .expect_problem(404);
+    app.get(&confidential, Some(&lena.token)).await.expect(200);
+
+    for who in [&anna, &lena] {
+        app.change_member(&admin, &who.id, json!({"active": false}))
+            .await;
+    }
+    for path in [confidential.as_str(), missing] {
+        for who in [&anna, &lena] {
+            app.get(path, Some(&who.token)).await.expect_problem(401);
+        }
+    }
+    app.get(&confidential, Some(&admin.token)).await.expect(200);
+}
