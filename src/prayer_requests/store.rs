@@ -55,6 +55,10 @@ pub fn find_visible(conn: &mut DbConnection, viewer: &Viewer, id: &str) -> AppRe
     )
 }
 
+/// What [`find_visible_to_caller`] reads: the request, its category's name, its requester's
+/// display name, and the caller's role while their account is active.
+pub type SeenByCaller = (RequestRow, String, Option<String>, Option<Role>);
+
 /// One request as GET by id shows it, with the caller read in the same statement: the request
 /// if the caller may see it, with what rendering it needs besides (its category's name, its
 /// requester's display name: whether the reader may see that name is decided when rendering),
@@ -76,7 +80,7 @@ pub fn find_visible_to_caller(
     conn: &mut DbConnection,
     caller_id: &str,
     id: &str,
-) -> AppResult<Option<(RequestRow, String, Option<String>, Option<Role>)>> {
+) -> AppResult<Option<SeenByCaller>> {
     let as_member = Viewer {
         id: caller_id.to_string(),
         leader: false,
