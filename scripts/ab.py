@@ -11,7 +11,8 @@ is seeded once (by the first variant's binary); then, round after round, each va
 on it in turn and every endpoint is measured with wrk (3 s warm-up, `--duration` measured), so
 that the machine's drift falls on every variant alike. The notification workers are off unless
 `--workers`: the seed makes every assignment overdue at once, and the nudges it owes would drain
-during the runs. Ratios are read within one run only
+during the runs. With `--workers --fresh` (SQLite) each service starts on a copy of the seeded
+file, so every variant meets the same backlog. Ratios are read within one run only
 (docs/benchmarks.md). Writes (POST prayers) add rows between variants: each round measures them
 on the same database, alternated, which is fair to within what a few thousand rows change.
 
@@ -23,6 +24,7 @@ Endpoints (`--only`): by_id (a member reads one request), by_id_leader (a leader
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -38,7 +40,7 @@ LEADER = "m1@seed.example"
 def endpoints(api):
     member = api.login(bench.MEMBER)
     leader = api.login(LEADER)
-    page = api.call("GET", "/prayer-requests?limit=1&sort=newest", token=member)
+    page = api.call("GET", "/prayer-requests?limit=1&sort=newest&status=active", token=member)
     rid = page["items"][0]["id"]
     base = "/api/v1"
     return {
@@ -70,6 +72,7 @@ def main():
     p.add_argument("--connections", type=int, default=64)
     p.add_argument("--postgres-url", default=os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432"))
     p.add_argument("--workdir", default=str(bench.ROOT / "target" / "bench"))
+    p.add_argument("--fresh", action="store_true", help="SQLite: start every service on a fresh copy of the seeded file (what a run writes or drains is then not left to the next)")
     p.add_argument("--workers", action="store_true", help="leave the notification workers on (the seeded church's nudges then drain during the runs)")
     args = p.parse_args()
     if not args.workers:
@@ -80,6 +83,9 @@ def main():
     bench.ensure_wrk()
     bench.INTERCEDE = variants[0][1]
     url, _ = bench.prepare_database(args.database, args.scale, args, workdir)
+    if args.fresh and args.database != "sqlite":
+        raise SystemExit("--fresh copies a SQLite file: use it with --database sqlite")
+    template = Path(url.removeprefix("sqlite://"))
     only = args.only.split(",")
     results = {}
     for rnd in range(args.rounds):
@@ -87,8 +93,17 @@ def main():
             bench.INTERCEDE = binary
             saved = dict(os.environ)
             os.environ.update({k: v for k, v in env.items() if k != "URL"})
+            if args.fresh:
+                for suffix in ("-wal", "-shm"):
+                    Path(f"{template}.run{suffix}").unlink(missing_ok=True)
+                shutil.copyfile(template, f"{template}.run")
+                if Path(f"{template}-wal").exists():
+                    shutil.copyfile(f"{template}-wal", f"{template}.run-wal")
+                url_here = f"sqlite://{template}.run"
+            else:
+                url_here = url
             try:
-                proc, port = bench.start_service(env.get("URL", url), workdir, f"ab-{name}")
+                proc, port = bench.start_service(env.get("URL", url_here), workdir, f"ab-{name}")
             finally:
                 os.environ.clear()
                 os.environ.update(saved)

@@ -9,6 +9,7 @@ pub mod email;
 pub mod inbox;
 pub mod periodic;
 pub mod preferences;
+pub mod recipients;
 pub mod render;
 pub mod unsubscribe;
 pub mod webhook;

@@ -1,7 +1,7 @@
 //! A member's notification preferences: `GET` and `PUT /me/notification-preferences`, and what
 //! the workers read when they deliver (a notice is judged by the preference at delivery time).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use actix_web::{get, put, web};
 use chrono::{NaiveDateTime, Timelike};
@@ -12,7 +12,7 @@ use utoipa::{OpenApi, ToSchema};
 
 use crate::auth::Caller;
 use crate::db::schema::notification_preferences as prefs;
-use crate::db::DbConnection;
+use crate::db::{in_ids, DbConnection};
 use crate::error::AppResult;
 use crate::fasts::reminders::DEFAULT_TIME as DEFAULT_FAST_TIME;
 use crate::http::validate::Validator;
@@ -189,6 +189,28 @@ pub fn load(conn: &mut DbConnection, member_id: &str) -> AppResult<Preferences> 
         .first(conn)
         .optional()?;
     Ok(row.map_or_else(Preferences::defaults, Preferences::from_row))
+}
+
+/// The preferences of each of `member_ids` (the defaults for those who never set any), in one
+/// statement.
+pub fn load_many(
+    conn: &mut DbConnection,
+    member_ids: &[String],
+) -> AppResult<HashMap<String, Preferences>> {
+    let rows: Vec<PreferencesRow> = prefs::table
+        .filter(in_ids(prefs::member_id, member_ids))
+        .select(PreferencesRow::as_select())
+        .load(conn)?;
+    let mut found: HashMap<String, Preferences> = rows
+        .into_iter()
+        .map(|row| (row.member_id.clone(), Preferences::from_row(row)))
+        .collect();
+    for id in member_ids {
+        found
+            .entry(id.clone())
+            .or_insert_with(Preferences::defaults);
+    }
+    Ok(found)
 }
 
 /// Stores `p` as the member's preferences, replacing what was there.
