@@ -14,9 +14,13 @@ crate::text_enum! {
 }
 
 impl Role {
+    /// The roles that lead: "leader" in api.md. SQL that asks whether a member leads reads it
+    /// (`prayer_requests::store::find_visible_to_caller`), so the rule has one source.
+    pub const LEADERS: [Role; 2] = [Role::Leader, Role::Admin];
+
     /// Leaders and admins: "leader" in api.md.
     pub fn is_leader(self) -> bool {
-        matches!(self, Role::Leader | Role::Admin)
+        Role::LEADERS.contains(&self)
     }
 }
 

@@ -90,12 +90,10 @@ pub fn find_visible_to_caller(
             .filter(members::id.eq(caller_id.to_string()))
             .filter(members::active.eq(true))
     };
+    // Destructured: adding a role to the leaders or taking one away fails to compile here.
+    let [leader, admin] = Role::LEADERS;
     let leads = active_caller()
-        .filter(
-            members::role
-                .eq(Role::Leader)
-                .or(members::role.eq(Role::Admin)),
-        )
+        .filter(members::role.eq(leader).or(members::role.eq(admin)))
         .select(members::id);
     Ok(prayer_requests::table
         .find(id)
