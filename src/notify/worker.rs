@@ -16,11 +16,12 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use rand::Rng;
 use tokio::sync::watch;
 
+use super::account_mail::AccountMail;
 use super::email::{mailbox, Letter, Mailer};
+use super::inbox;
 use super::recipients::Recipients;
 use super::render::{self, Rendered};
 use super::webhook::{self, Poster};
-use super::{account_mail, inbox};
 use crate::db::{Db, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::outbox::{self, Channel, Event, OutboxRow, Outcome};
@@ -318,14 +319,10 @@ impl Job {
 /// the database besides sending. Account emails (invitations, resets) and the other channels are
 /// left to [`deliver`] one by one; so is every row when the read fails.
 async fn plan_emails_together(worker: &Delivering, rows: Vec<OutboxRow>) -> Vec<Job> {
-    let account_mail = |e: Event| {
-        matches!(
-            e,
-            Event::Invitation | Event::PasswordReset | Event::PasswordChanged
-        )
-    };
     let (emails, others): (Vec<_>, Vec<_>) = rows.into_iter().partition(|row| {
-        row.channel == Channel::Email && worker.mailer.is_some() && !account_mail(row.event)
+        row.channel == Channel::Email
+            && worker.mailer.is_some()
+            && AccountMail::of(row.event).is_none()
     });
     let mut jobs: Vec<Job> = others.into_iter().map(Job::Row).collect();
     if emails.is_empty() {
@@ -509,20 +506,17 @@ async fn deliver_email(
 ) -> Result<Option<OutboxRow>, SendError> {
     let transient = |e: AppError| SendError::Transient(e.to_string());
     let planned = {
-        let writes = row.event == Event::PasswordReset;
+        let account = AccountMail::of(row.event);
         let row = row.clone();
         let shared = state.clone();
-        let plan = move |conn: &mut DbConnection| match row.event {
-            Event::Invitation => account_mail::invitation(conn, &shared, &row),
-            Event::PasswordReset => account_mail::password_reset(conn, &shared, &row),
-            Event::PasswordChanged => account_mail::password_changed(conn, &row),
-            _ => {
+        let plan = move |conn: &mut DbConnection| match account {
+            Some(mail) => mail.plan(conn, &shared, &row),
+            None => {
                 let recipients = Recipients::load(conn, std::slice::from_ref(&row))?;
                 plan_email(conn, &shared, &row, &recipients)
             }
         };
-        // A reset link is stored when its email is written: that plan writes.
-        if writes {
+        if account.is_some_and(AccountMail::writes) {
             db.write(plan).await
         } else {
             db.read(plan).await
