@@ -20,8 +20,11 @@ figures show is that nothing fails, the rig's throughput against the reference (
 half or more), and where the rest goes: (1b) against (1) is prepared statements off, (5) against
 (1b) pgbouncer's hop, (2) against (5) the replica (its check and its reads), (3)
 against (2) is the proxy's hop and the three processes sharing two cores, (4) against (3) the
-replica's share. Results go to target/bench/cluster/results.json and are printed as a markdown
-table for docs/benchmarks.md.
+replica's share. A second table says the same in CPU: the microseconds of CPU one request costs
+in each part (the instances, HAProxy, pgbouncer, the primary, the replica, wrk, the rest of the
+machine), read from /proc around each measure; on machines where the parts do not share cores,
+that is what sizes each of them. Results go to target/bench/cluster/results.json and are printed
+as markdown tables for docs/benchmarks.md.
 
 Uses scripts/bench.py's helpers (wrk, the seed, the service start); only the standard library.
 """
@@ -60,6 +63,72 @@ def caught_up(primary):
     raise SystemExit("the replica did not catch up")
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+PARTS = ("instances", "proxy", "pgbouncer", "primary", "replica", "wrk", "other")
+
+
+class CpuBook:
+    """Where the machine's CPU time goes while wrk runs, by part of the rig, from /proc: each
+    process's user and system time (a postmaster's with its reaped children's, so backends that
+    come and go are counted), wrk's from this process's reaped children, the rest of the
+    machine's busy time (/proc/stat) as `other`. Divided by the requests served, it is the CPU a
+    request costs in each part: what sizes a deployment whose parts have machines of their own."""
+
+    def __init__(self, rig_dir, services):
+        self.rig_dir = Path(rig_dir)
+        self.services = services  # pids of the reference instances, counted as `instances`
+
+    def _pids_of(self, name):
+        f = self.rig_dir / name
+        try:
+            return int(f.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def snapshot(self):
+        postmasters = {self._pids_of("primary/postmaster.pid"): "primary",
+                       self._pids_of("replica/postmaster.pid"): "replica"}
+        instances = {self._pids_of(f"instance{n}.pid") for n in (1, 2, 3)} | set(self.services)
+        parts = dict.fromkeys(PARTS, 0)
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                raw = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            comm = raw[raw.index("(") + 1:raw.rindex(")")]
+            fields = raw[raw.rindex(")") + 2:].split()
+            pid, ppid = int(entry), int(fields[1])
+            own = int(fields[11]) + int(fields[12])
+            reaped = int(fields[13]) + int(fields[14])
+            if pid in postmasters:
+                parts[postmasters[pid]] += own + reaped
+            elif ppid in postmasters:
+                parts[postmasters[ppid]] += own
+            elif pid in instances:
+                parts["instances"] += own
+            elif comm in ("haproxy", "pgbouncer"):
+                parts["proxy" if comm == "haproxy" else "pgbouncer"] += own
+        t = os.times()
+        parts["wrk"] = round((t.children_user + t.children_system) * TICK)
+        cpu = Path("/proc/stat").read_text().split("\n")[0].split()[1:]
+        busy = sum(int(x) for i, x in enumerate(cpu[:8]) if i not in (3, 4))  # all but idle, iowait
+        return parts, busy
+
+    def between(self, before, after, requests):
+        """CPU microseconds per request in each part, and in all (`total`)."""
+        (p0, busy0), (p1, busy1) = before, after
+        per = {k: (p1[k] - p0[k]) / TICK * 1e6 / max(requests, 1) for k in PARTS if k != "other"}
+        total = (busy1 - busy0) / TICK * 1e6 / max(requests, 1)
+        per["other"] = max(total - sum(per.values()), 0.0)
+        per["total"] = total
+        return per
+
+
+BOOK = None
+
+
 def measure_setup(label, port, args, token, ids, active):
     results = {}
     api_paths = {
@@ -71,7 +140,9 @@ def measure_setup(label, port, args, token, ids, active):
         bench.log(f"  {label}: {name}")
         paths = kw.pop("paths")
         bench.wrk(port, paths, args, duration=args.warmup, token=token, **kw)
+        before = BOOK.snapshot()
         results[name] = bench.wrk(port, paths, args, token=token, **kw)
+        results[name]["cpu_us"] = BOOK.between(before, BOOK.snapshot(), results[name]["requests"])
     return results
 
 
@@ -116,6 +187,8 @@ def main():
         os.sync()
         # The reference: one instance alone, straight on the primary, prepared statements on.
         standalone, port = bench.start_service(rig["primary"], workdir, "standalone")
+        global BOOK
+        BOOK = CpuBook(env["CLUSTER_DIR"], [standalone.pid])
         api = bench.Api(port)
         token = api.login(bench.MEMBER)
         page = api.call("GET", "/prayer-requests?limit=100&sort=newest", token=token)
@@ -126,6 +199,7 @@ def main():
         runs["one instance, direct (before)"] = measure_setup("reference", port, args, token, ids, active)
         os.environ["DATABASE_PREPARED_STATEMENTS"] = "false"
         unprepared, unprepared_port = bench.start_service(rig["primary"], workdir, "unprepared")
+        BOOK.services.append(unprepared.pid)
         del os.environ["DATABASE_PREPARED_STATEMENTS"]
         try:
             runs["one instance, direct, prepared statements off"] = measure_setup("unprepared", unprepared_port, args, token, ids, active)
@@ -158,6 +232,14 @@ def main():
             s = res[e]
             failed += s["failed"]
             print(f"| {setup} | {e} | {s['rps']:.0f} | {s['rps'] / ref[e]:.2f} | {s['p50_us'] / 1000:.2f} | {s['p99_us'] / 1000:.2f} | {s['failed']} |")
+    print("\nCPU per request, microseconds, by part (the machine's busy time while wrk ran, divided by the")
+    print("requests served; `other` is the rest of the machine)\n")
+    print("| setup | endpoint | " + " | ".join(PARTS) + " | total |")
+    print("|---|---|" + "---:|" * (len(PARTS) + 1))
+    for setup, res in runs.items():
+        for e in ENDPOINTS:
+            c = res[e]["cpu_us"]
+            print(f"| {setup} | {e} | " + " | ".join(f"{c[k]:.0f}" for k in (*PARTS, "total")) + " |")
     print()
     for e in ENDPOINTS:
         rig_rps = runs["proxy + 3 instances, reads on the replica"][e]["rps"]
