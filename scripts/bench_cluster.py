@@ -113,7 +113,8 @@ class CpuBook:
         t = os.times()
         parts["wrk"] = round((t.children_user + t.children_system) * TICK)
         cpu = Path("/proc/stat").read_text().split("\n")[0].split()[1:]
-        busy = sum(int(x) for i, x in enumerate(cpu[:8]) if i not in (3, 4))  # all but idle, iowait
+        # user, nice, system, irq, softirq: not idle or iowait, nor steal (the hypervisor's, not ours)
+        busy = sum(int(cpu[i]) for i in (0, 1, 2, 5, 6))
         return parts, busy
 
     def between(self, before, after, requests):
