@@ -18,6 +18,17 @@ pub fn find(conn: &mut DbConnection, id: &str) -> AppResult<Option<MemberRow>> {
         .optional()?)
 }
 
+/// The members of `ids` that exist, in no particular order, in one statement.
+pub fn find_many(conn: &mut DbConnection, ids: &[String]) -> AppResult<Vec<MemberRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(members::table
+        .filter(in_ids(members::id, ids))
+        .select(MemberRow::as_select())
+        .load(conn)?)
+}
+
 pub use crate::auth::member::find_profile;
 
 /// The member's password hash, for the endpoints that confirm a password.

@@ -4,12 +4,10 @@
 
 use std::collections::HashMap;
 
-use diesel::prelude::*;
-
 use super::preferences::{self, Preferences};
 use crate::accounts::model::MemberRow;
-use crate::db::schema::members;
-use crate::db::{in_ids, DbConnection};
+use crate::accounts::store as members;
+use crate::db::DbConnection;
 use crate::error::AppResult;
 use crate::outbox::OutboxRow;
 
@@ -29,10 +27,7 @@ impl Recipients {
                 members: HashMap::new(),
             });
         }
-        let found: Vec<MemberRow> = members::table
-            .filter(in_ids(members::id, &ids))
-            .select(MemberRow::as_select())
-            .load(conn)?;
+        let found = members::find_many(conn, &ids)?;
         let mut prefs = preferences::load_many(conn, &ids)?;
         let members = found
             .into_iter()
